@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <csv.h>
 #include "csvio.h"
 #include "csv_num.h"
@@ -103,6 +104,9 @@ int lask__csv_opts_parse(lask__csv_opts *o, const char *spec, int64_t n,
         for (size_t i = 0; i < sizeof default_na / sizeof *default_na; i++)
             if (push_str(&o->na_values, &o->nna, default_na[i])) return LASK_ENOMEM;
     }
+    o->na_maxlen = 0;
+    for (int32_t i = 0; i < o->nna; i++)
+        if (strlen(o->na_values[i]) > o->na_maxlen) o->na_maxlen = strlen(o->na_values[i]);
     return LASK_OK;
 bad:
     snprintf(err, errlen, "malformed read_csv option string");
@@ -120,17 +124,28 @@ typedef struct colbuf {
     uint8_t *valid;       /* lazily, on the first missing value */
 } colbuf;
 
+/* Large column buffers ask for huge pages: first-touch page faults are a
+ * large share of parsing time otherwise. */
+static void *big_alloc(size_t n) {
+    if (n < ((size_t)4 << 20)) return malloc(n);
+    void *p;
+    size_t align = (size_t)2 << 20;
+    if (posix_memalign(&p, align, (n + align - 1) / align * align)) return NULL;
+    madvise(p, (n + align - 1) / align * align, MADV_HUGEPAGE);
+    return p;
+}
+
 static int colbuf_init(colbuf *b, int32_t type, int64_t cap, int64_t scap) {
     memset(b, 0, sizeof *b);
     b->type = type;
     b->cap = cap < 16 ? 16 : cap;
     int w = type == LASK_COL_BOOL ? 1 : 8;
-    b->vals = malloc((size_t)(b->cap + 1) * (size_t)w);
+    b->vals = big_alloc((size_t)(b->cap + 1) * (size_t)w);
     if (!b->vals) return -1;
     if (type == LASK_COL_STRING) {
         ((int64_t *)b->vals)[0] = 0;
         b->scap = scap < 64 ? 64 : scap;
-        if (!(b->sdata = malloc((size_t)b->scap))) return -1;
+        if (!(b->sdata = big_alloc((size_t)b->scap))) return -1;
     }
     return 0;
 }
@@ -234,7 +249,12 @@ struct reader {
     int32_t nf, fcap;
     int toolong;
     int partial;               /* a sample cut short: an open quote at the end is fine */
-    int64_t cur_line;
+    int64_t cur_line, rec_line;
+    struct csv_parser ps;
+    int ps_live;               /* ps initialised (we went past the first quote) */
+    int64_t line;              /* lines consumed so far, relative to line0 */
+    int64_t skip_left;         /* skiprows still to skip at the top */
+    int header_left;           /* the header line is still to skip */
     record_fn on_record;
     /* inference */
     int32_t *seen;             /* per column: bitmask of possible types */
@@ -290,6 +310,7 @@ static int bad_value(reader *r, int64_t line, int32_t j, const char *s, size_t n
 }
 
 static int is_na(const lask__csv_opts *o, const char *s, size_t n) {
+    if (n > o->na_maxlen) return 0;
     for (int32_t i = 0; i < o->nna; i++)
         if (strlen(o->na_values[i]) == n && memcmp(o->na_values[i], s, n) == 0) return 1;
     return 0;
@@ -339,7 +360,7 @@ static int put_field(reader *r, int32_t j, const char *s, size_t n, int64_t line
         break;
     }
     default: /* STRING */
-        if (n <= 4 && is_na(r->o, s, n)) missing = 1;
+        if (is_na(r->o, s, n)) missing = 1;
         else if (colbuf_str(b, s, n)) return fail(r, LASK_ENOMEM, "out of memory");
         ((int64_t *)b->vals)[b->n + 1] = b->slen;
         break;
@@ -422,44 +443,44 @@ static void cb_row(int c, void *ud) {
     r->reclen = 0;
 }
 
-/* Feed the block to libcsv one physical line at a time (line numbers for
- * messages; comment lines between records). */
-static int scan_libcsv(reader *r, const char *p, const char *end, int64_t line) {
-    struct csv_parser ps;
-    if (csv_init(&ps, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL))
-        return fail(r, LASK_ENOMEM, "out of memory");
-    csv_set_delim(&ps, (unsigned char)r->o->sep);
-    csv_set_quote(&ps, (unsigned char)r->o->quote);
-    csv_set_space_func(&ps, no_space);
-    csv_set_term_func(&ps, is_term);
-    int64_t rec_line = line;
+/* libcsv, fed one physical line at a time (line numbers for messages;
+ * comment lines between records). The parser lives in the reader so a
+ * record may span the pieces a file is read in. */
+static int libcsv_feed(reader *r, const char *p, const char *end, int64_t *line) {
+    if (!r->ps_live) {
+        if (csv_init(&r->ps, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL))
+            return fail(r, LASK_ENOMEM, "out of memory");
+        csv_set_delim(&r->ps, (unsigned char)r->o->sep);
+        csv_set_quote(&r->ps, (unsigned char)r->o->quote);
+        csv_set_space_func(&r->ps, no_space);
+        csv_set_term_func(&r->ps, is_term);
+        r->ps_live = 1;
+    }
     while (p < end && !r->status) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl + 1 : end;
-        if (ps.pstate == LIBCSV_ROW_NOT_BEGUN) {
-            rec_line = line;
-            if ((r->o->comment && *p == r->o->comment)) { p = le; line++; continue; }
+        if (r->ps.pstate == LIBCSV_ROW_NOT_BEGUN) {
+            r->rec_line = *line;
+            if (r->o->comment && *p == r->o->comment) { p = le; (*line)++; continue; }
         }
-        r->cur_line = rec_line;
-        size_t k = csv_parse(&ps, p, (size_t)(le - p), cb_field, cb_row, r);
+        r->cur_line = r->rec_line;
+        size_t k = csv_parse(&r->ps, p, (size_t)(le - p), cb_field, cb_row, r);
         if (r->status) break;
-        if (k != (size_t)(le - p)) {
-            csv_free(&ps);
+        if (k != (size_t)(le - p))
             return fail(r, LASK_EFORMAT, "%s:%lld: malformed quoting (a quote inside an unquoted field, or text after a closing quote)",
-                        r->name, (long long)(block_line0(r) + line));
-        }
+                        r->name, (long long)(block_line0(r) + *line));
         p = le;
-        line++;
+        (*line)++;
     }
-    if (!r->status) {
-        r->cur_line = rec_line;
-        if (csv_fini(&ps, cb_field, cb_row, r) && !r->status && !r->partial) {
-            csv_free(&ps);
-            return fail(r, LASK_EFORMAT, "%s:%lld: unterminated quoted field (the quote opened on this line is never closed)",
-                        r->name, (long long)(block_line0(r) + rec_line));
-        }
-    }
-    csv_free(&ps);
+    return r->status ? -1 : 0;
+}
+
+static int libcsv_finish(reader *r) {
+    if (!r->ps_live || r->status) return r->status ? -1 : 0;
+    r->cur_line = r->rec_line;
+    if (csv_fini(&r->ps, cb_field, cb_row, r) && !r->status && !r->partial)
+        return fail(r, LASK_EFORMAT, "%s:%lld: unterminated quoted field (the quote opened on this line is never closed)",
+                    r->name, (long long)(block_line0(r) + r->rec_line));
     return r->status ? -1 : 0;
 }
 
@@ -476,7 +497,8 @@ static inline int at_term(const char *q, const char *end, char sep) {
 }
 
 /* Quote-free text: split on sep and newlines, parse numbers in place. */
-static int scan_fast(reader *r, const char *p, const char *end, int64_t line) {
+static int scan_fast(reader *r, const char *p, const char *end, int64_t *linep) {
+    int64_t line = *linep;
     const char sep = r->o->sep, comment = r->o->comment;
     const int32_t nc = r->s->ncols;
     while (p < end) {
@@ -538,24 +560,24 @@ static int scan_fast(reader *r, const char *p, const char *end, int64_t line) {
             r->nrows++;
         }
     eol:
-        q = memchr(q, '\n', (size_t)(end - q));
-        p = q ? q + 1 : end;
+        if (q < end && *q == '\n') p = q + 1;
+        else { q = memchr(q, '\n', (size_t)(end - q)); p = q ? q + 1 : end; }
         line++;
     }
+    *linep = line;
     return 0;
 }
 
-/* The block: fast path up to the first line holding a quote, libcsv after. */
-static int parse_block(reader *r, const char *p, const char *end, int64_t line) {
+/* Complete lines: fast path up to the first line holding a quote, libcsv
+ * from there on (for the rest of the range). */
+static int parse_lines(reader *r, const char *p, const char *end) {
+    if (r->ps_live) return libcsv_feed(r, p, end, &r->line);
     const char *qp = memchr(p, r->o->quote, (size_t)(end - p));
-    if (!qp) return scan_fast(r, p, end, line);
+    if (!qp) return scan_fast(r, p, end, &r->line);
     const char *ls = qp;
     while (ls > p && ls[-1] != '\n') ls--;
-    if (ls > p) {
-        if (scan_fast(r, p, ls, line)) return -1;
-        for (const char *c = p; c < ls; c++) line += *c == '\n';
-    }
-    return scan_libcsv(r, ls, end, line);
+    if (ls > p && scan_fast(r, p, ls, &r->line)) return -1;
+    return libcsv_feed(r, ls, end, &r->line);
 }
 
 /* ------------------------------------------------------------ files */
@@ -624,34 +646,25 @@ static int read_range(const char *path, int64_t start, int64_t end, char **data,
     return LASK_OK;
 }
 
-/* Skip a UTF-8 byte order mark, skiprows lines, blank/comment lines, and
- * the header line at the top of a file. Returns the new start. */
-static const char *skip_top(const lask__csv_opts *o, const char *p, const char *end,
-                            int64_t *line, int skip_header) {
-    if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3;
-    for (int64_t i = 0; i < o->skiprows && p < end; i++) {
+/* Skip what precedes the data at the top of a file as its lines arrive:
+ * skiprows lines, then blank and comment lines and the header line. */
+static const char *skip_top(reader *r, const char *p, const char *end) {
+    while (p < end && (r->skip_left > 0 || r->header_left)) {
+        int blank = *p == '\n' || *p == '\r' || (r->o->comment && *p == r->o->comment);
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         p = nl ? nl + 1 : end;
-        (*line)++;
-    }
-    if (!skip_header) return p;
-    while (p < end && (*p == '\n' || *p == '\r' || (o->comment && *p == o->comment))) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-        (*line)++;
-    }
-    if (o->header && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-        (*line)++;
+        r->line++;
+        if (r->skip_left > 0) r->skip_left--;
+        else if (!blank) r->header_left = 0;
     }
     return p;
 }
 
-static int check_utf8(reader *r, const char *p, int64_t n, int64_t line) {
+static int check_utf8(reader *r, const char *p, int64_t n) {
     int64_t bad = lask__utf8_invalid_at(p, n);
     if (bad < 0) return 0;
     const char *ls = p;
+    int64_t line = r->line;
     for (int64_t i = 0; i < bad; i++)
         if (p[i] == '\n') { line++; ls = p + i + 1; }
     return fail(r, LASK_EFORMAT, "%s:%lld: invalid UTF-8 (byte 0x%02X at column %lld); only UTF-8 text is supported",
@@ -668,68 +681,99 @@ static void reader_free(reader *r) {
     free(r->fnull);
     free(r->seen);
     free_strs(r->header, r->nheader);
+    if (r->ps_live) csv_free(&r->ps);
+}
+
+/* Rows in total bytes, judged from the lines in [p, e). */
+static int64_t estimate_rows(const char *p, const char *e, int64_t total) {
+    int64_t lines = 0;
+    for (const char *c = p; c < e && (c = memchr(c, '\n', (size_t)(e - c))); c++) lines++;
+    if (lines == 0) return 1024;
+    double avg = (double)(e - p) / (double)lines;
+    return (int64_t)((double)total / avg * 1.05) + 1024;
+}
+
+static void reader_init(reader *r, const char *name, int64_t begin, const lask__csv_opts *o,
+                        const lask__csv_schema *s, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->o = o; r->s = s; r->name = name; r->begin = begin; r->line0 = begin == 0 ? 1 : 0;
+    r->err = err; r->errlen = errlen;
+    r->on_record = read_record;
+    if (begin == 0) { r->skip_left = o->skiprows; r->header_left = o->header; }
+}
+
+static int reader_alloc(reader *r, int64_t rows, int64_t bytes) {
+    const lask__csv_schema *s = r->s;
+    r->slot = malloc(sizeof *r->slot * (size_t)(s->ncols ? s->ncols : 1));
+    r->cols = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof *r->cols);
+    if (!r->slot || !r->cols) return fail(r, LASK_ENOMEM, "out of memory");
+    for (int32_t j = 0; j < s->ncols; j++) {
+        r->slot[j] = s->keep[j] ? r->nkept : -1;
+        if (s->keep[j] && colbuf_init(&r->cols[r->nkept++], s->types[j], rows, bytes))
+            return fail(r, LASK_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* Complete lines of the range. */
+static int feed(reader *r, const char *p, const char *end) {
+    if (r->skip_left > 0 || r->header_left) p = skip_top(r, p, end);
+    if (p >= end || r->s->ncols == 0) return 0;
+    if (check_utf8(r, p, end - p)) return -1;
+    return parse_lines(r, p, end);
+}
+
+static int reader_frame(reader *r, lask__frame **out) {
+    if (libcsv_finish(r)) return -1;
+    const lask__csv_schema *s = r->s;
+    const lask__csv_opts *o = r->o;
+    int32_t extra = o->path_column ? 1 : 0;
+    lask__frame *f = lask__frame_new(r->nkept + extra, r->nrows);
+    if (!f) return fail(r, LASK_ENOMEM, "out of memory");
+    int32_t k = 0;
+    for (int32_t j = 0; j < s->ncols; j++) {
+        if (!s->keep[j]) continue;
+        lask__column *c = colbuf_finish(&r->cols[k]);
+        if (!c || lask__frame_set(f, k, s->names[j], c)) {
+            lask__column_unref(c);
+            lask_chunk_unref(&f->h);
+            return fail(r, LASK_ENOMEM, "out of memory");
+        }
+        k++;
+    }
+    if (extra) {
+        size_t pl = strlen(r->name);
+        lask__column *c = lask__column_new(LASK_COL_STRING, r->nrows, (int64_t)pl * r->nrows);
+        if (!c || lask__frame_set(f, k, o->path_column, c)) {
+            lask__column_unref(c);
+            lask_chunk_unref(&f->h);
+            return fail(r, LASK_ENOMEM, "out of memory");
+        }
+        int64_t *off = c->values;
+        for (int64_t i = 0; i < r->nrows; i++) {
+            memcpy(c->strdata + i * (int64_t)pl, r->name, pl);
+            off[i + 1] = (i + 1) * (int64_t)pl;
+        }
+    }
+    *out = f;
+    return 0;
+}
+
+static const char *skip_bom(const char *p, const char *end) {
+    return end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3) ? p + 3 : p;
 }
 
 int lask__csv_read_block(const char *name, const char *data, int64_t n, int64_t begin,
                          const lask__csv_opts *o, const lask__csv_schema *s,
                          lask__frame **out, int64_t *skipped, char *err, size_t errlen) {
     reader r;
-    memset(&r, 0, sizeof r);
-    r.o = o; r.s = s; r.name = name; r.begin = begin; r.line0 = begin == 0 ? 1 : 0;
-    r.data = data; r.n = n; r.err = err; r.errlen = errlen;
-    r.on_record = read_record;
+    reader_init(&r, name, begin, o, s, err, errlen);
     *out = NULL;
     const char *p = data, *end = data + n;
-    int64_t line = 0;
-    if (begin == 0) p = skip_top(o, p, end, &line, 1);
-    int64_t nl = 1;
-    for (const char *c = p; (c = memchr(c, '\n', (size_t)(end - c))); c++) nl++;
-    r.slot = malloc(sizeof *r.slot * (size_t)(s->ncols ? s->ncols : 1));
-    r.cols = calloc((size_t)(s->ncols ? s->ncols : 1), sizeof *r.cols);
-    if (!r.slot || !r.cols) { fail(&r, LASK_ENOMEM, "out of memory"); goto done; }
-    for (int32_t j = 0; j < s->ncols; j++) {
-        r.slot[j] = s->keep[j] ? r.nkept : -1;
-        if (s->keep[j] && colbuf_init(&r.cols[r.nkept++], s->types[j], nl, end - p)) {
-            fail(&r, LASK_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (check_utf8(&r, p, end - p, line)) goto done;
-    if (s->ncols > 0 && parse_block(&r, p, end, line)) goto done;
-    {
-        int32_t extra = o->path_column ? 1 : 0;
-        lask__frame *f = lask__frame_new(r.nkept + extra, r.nrows);
-        if (!f) { fail(&r, LASK_ENOMEM, "out of memory"); goto done; }
-        int32_t k = 0;
-        for (int32_t j = 0; j < s->ncols; j++) {
-            if (!s->keep[j]) continue;
-            lask__column *c = colbuf_finish(&r.cols[k]);
-            if (!c || lask__frame_set(f, k, s->names[j], c)) {
-                lask__column_unref(c);
-                lask_chunk_unref(&f->h);
-                fail(&r, LASK_ENOMEM, "out of memory");
-                goto done;
-            }
-            k++;
-        }
-        if (extra) {
-            size_t pl = strlen(name);
-            lask__column *c = lask__column_new(LASK_COL_STRING, r.nrows, (int64_t)pl * r.nrows);
-            if (!c || lask__frame_set(f, k, o->path_column, c)) {
-                lask__column_unref(c);
-                lask_chunk_unref(&f->h);
-                fail(&r, LASK_ENOMEM, "out of memory");
-                goto done;
-            }
-            int64_t *off = c->values;
-            for (int64_t i = 0; i < r.nrows; i++) {
-                memcpy(c->strdata + i * (int64_t)pl, name, pl);
-                off[i + 1] = (i + 1) * (int64_t)pl;
-            }
-        }
-        *out = f;
-    }
-done:
+    if (begin == 0) p = skip_bom(p, end);
+    int64_t sample = end - p < (1 << 20) ? end - p : (1 << 20);
+    if (!reader_alloc(&r, estimate_rows(p, p + sample, end - p), end - p) && !feed(&r, p, end))
+        reader_frame(&r, out);
     if (skipped) *skipped = r.skipped;
     reader_free(&r);
     return r.status;
@@ -741,16 +785,97 @@ int lask__csv_read_mem(const char *name, const char *data, int64_t n,
     return lask__csv_read_block(name, data, n, 0, o, s, out, skipped, err, errlen);
 }
 
+#define PIECE (1 << 20)
+
+/* Stream the range through a small buffer that stays in cache; each piece
+ * is cut after its last complete line and the rest carried over. */
 int lask__csv_read(const char *path, int64_t start, int64_t end,
                    const lask__csv_opts *o, const lask__csv_schema *s,
                    lask__frame **out, int64_t *skipped, char *err, size_t errlen) {
-    char *data;
-    int64_t n, begin;
-    int st = read_range(path, start, end, &data, &n, &begin, err, errlen);
-    if (st) return st;
-    st = lask__csv_read_block(path, data, n, begin, o, s, out, skipped, err, errlen);
-    free(data);
-    return st;
+    *out = NULL;
+    if (skipped) *skipped = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return LASK_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+        close(fd);
+        return LASK_EIO;
+    }
+    int64_t size = st.st_size;
+    if (end < 0 || end > size) end = size;
+    if (start < 0) start = 0;
+    reader r;
+    reader_init(&r, path, start > 0 ? -1 : 0, o, s, err, errlen);
+    int64_t cap = 2 * PIECE, carry = 0, pos = start > 0 ? start - 1 : 0;
+    int first = 1, ready = 0;
+    char *buf = malloc((size_t)cap + 1);
+    if (!buf) { fail(&r, LASK_ENOMEM, "out of memory"); goto done; }
+    if (start >= end) goto finish;
+    for (;;) {
+        if (carry + PIECE > cap) {
+            char *nb = realloc(buf, (size_t)(cap *= 2) + 1);
+            if (!nb) { fail(&r, LASK_ENOMEM, "out of memory"); goto done; }
+            buf = nb;
+        }
+        ssize_t k = pread(fd, buf + carry, PIECE, pos);
+        if (k < 0) { fail(&r, LASK_EIO, "%s: read failed: %s", path, strerror(errno)); goto done; }
+        pos += k;
+        int64_t have = carry + k, bufoff = pos - have;
+        int eof = k == 0 || pos >= size;
+        const char *p = buf, *e = buf + have;
+        if (first) {
+            if (start > 0) {
+                const char *nl = memchr(p, '\n', (size_t)have);
+                if (!nl) { if (eof) goto finish; carry = 0; continue; }
+                p = nl + 1;
+            } else {
+                p = skip_bom(p, e);
+            }
+            r.begin = bufoff + (p - buf);
+            r.line0 = r.begin == 0 || start == 0 ? 1 : 0;
+            first = 0;
+            if (r.begin >= end) goto finish;
+        }
+        /* the lines that start before end, complete ones only */
+        const char *cut = NULL;
+        int last = 0;
+        if (bufoff + have >= end) {
+            int64_t fi = end - 1 - bufoff;
+            const char *from = fi > p - buf ? buf + fi : p;
+            const char *nl = from < e ? memchr(from, '\n', (size_t)(e - from)) : NULL;
+            if (nl) { cut = nl + 1; last = 1; }
+        }
+        if (!cut) {
+            if (eof) { cut = e; last = 1; }
+            else {
+                const char *nl = memrchr(p, '\n', (size_t)(e - p));
+                cut = nl ? nl + 1 : p;
+            }
+        }
+        if (!ready) {
+            if (cut == p && !last) goto carry_on;   /* no complete line yet */
+            if (reader_alloc(&r, estimate_rows(p, cut, end - r.begin), end - r.begin + (e - cut))) goto done;
+            ready = 1;
+        }
+        if (feed(&r, p, cut)) goto done;
+        if (last) break;
+    carry_on:
+        carry = e - cut;
+        if (carry) memmove(buf, cut, (size_t)carry);
+    }
+finish:
+    if (!ready && reader_alloc(&r, 16, 64)) goto done;
+    reader_frame(&r, out);
+done:
+    if (skipped) *skipped = r.skipped;
+    free(buf);
+    close(fd);
+    reader_free(&r);
+    return r.status;
 }
 
 /* ------------------------------------------------------------ inference */
@@ -837,12 +962,12 @@ int lask__csv_infer_block(const char *name, const char *data, int64_t n, int par
     r.partial = partial;
     r.on_record = infer_record;
     memset(out, 0, sizeof *out);
-    const char *p = data, *end = data + n;
-    int64_t line = 0;
-    p = skip_top(o, p, end, &line, 0);
-    if (check_utf8(&r, p, end - p, line)) goto done;
+    const char *p = skip_bom(data, data + n), *end = data + n;
+    r.skip_left = o->skiprows;
+    p = skip_top(&r, p, end);
+    if (check_utf8(&r, p, end - p)) goto done;
     /* the whole sample through libcsv: it is small, and it takes quotes */
-    if (scan_libcsv(&r, p, end, line)) goto done;
+    if (libcsv_feed(&r, p, end, &r.line) || libcsv_finish(&r)) goto done;
     if (o->nnames) {
         if (r.nheader && r.nheader != o->nnames) {
             fail(&r, LASK_EINVAL, "%s: names gives %d columns but the file has %d", name, o->nnames, r.nheader);

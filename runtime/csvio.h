@@ -28,6 +28,7 @@ typedef struct lask__csv_opts {
     int32_t nusecols; char **usecols;     /* keep only these (file order) */
     int32_t ndtypes; char **dtype_cols; int32_t *dtype_types;  /* forced types */
     int32_t nna; char **na_values;        /* NULL/0: the default NA strings */
+    size_t na_maxlen;                     /* longest NA string */
     int32_t ndates; char **parse_dates;   /* columns parsed as timestamps */
     char *path_column;     /* NULL, or a string column holding the path */
 } lask__csv_opts;
