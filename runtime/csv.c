@@ -311,6 +311,7 @@ static int bad_value(reader *r, int64_t line, int32_t j, const char *s, size_t n
 
 static int is_na(const lask__csv_opts *o, const char *s, size_t n) {
     if (n > o->na_maxlen) return 0;
+    if (n == 0) s = "";
     for (int32_t i = 0; i < o->nna; i++)
         if (strlen(o->na_values[i]) == n && memcmp(o->na_values[i], s, n) == 0) return 1;
     return 0;
