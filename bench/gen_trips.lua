@@ -34,7 +34,8 @@ for i = 0, rows - 1 do
     part.fh:write(header)
   end
   nb = nb + 1
-  buf[nb] = fmt("%d,%d,%s,%.6f,%.4f,%d\n", i + 1, rnd() % 1000, words[rnd() % 20 + 1],
+  -- the high bits of the LCG: its low bits have short cycles
+  buf[nb] = fmt("%d,%d,%s,%.6f,%.4f,%d\n", i + 1, (rnd() >> 12) % 1000, words[(rnd() >> 12) % 20 + 1],
     rnd() / 2147483648, rnd() / 21474836.48, 1600000000 + i)
   if nb == 10000 then
     local s = table.concat(buf, "", 1, nb)

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <errno.h>
+#include <glob.h>
+#include <sys/stat.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include "bridge.h"
@@ -1004,8 +1007,6 @@ static int l_csv_infer(lua_State *L) {
     lua_createtable(L, s.ncols, 0);
     lua_createtable(L, s.ncols, 0);
     lua_createtable(L, s.ncols, 0);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
     for (int32_t j = 0; j < s.ncols; j++) {
         lua_pushstring(L, s.names[j]); lua_seti(L, -4, j + 1);
         lua_pushstring(L, lask__coltype_name(s.types[j])); lua_seti(L, -3, j + 1);
@@ -1079,6 +1080,53 @@ static int l_read_csv(lua_State *L) {
     return 2;
 }
 
+/* glob(pattern) -> sorted list of paths (no shell involved) */
+static int l_glob(lua_State *L) {
+    const char *pat = luaL_checkstring(L, 1);
+    glob_t g;
+    int st = glob(pat, 0, NULL, &g);
+    lua_newtable(L);
+    if (st == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) { lua_pushstring(L, g.gl_pathv[i]); lua_seti(L, -2, (lua_Integer)i + 1); }
+    if (st != GLOB_NOMATCH) globfree(&g);
+    return 1;
+}
+
+/* stat(path) -> size, mtime | nil, message */
+static int l_stat(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    struct stat sb;
+    if (stat(path, &sb)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(errno));
+        return 2;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: is a directory", path);
+        return 2;
+    }
+    lua_pushinteger(L, (lua_Integer)sb.st_size);
+    lua_pushinteger(L, (lua_Integer)sb.st_mtime);
+    return 2;
+}
+
+/* mkdirs(path): mkdir -p without a shell */
+static int l_mkdirs(lua_State *L) {
+    size_t n;
+    const char *p = luaL_checklstring(L, 1, &n);
+    char *buf = lua_newuserdatauv(L, n + 1, 0);
+    memcpy(buf, p, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) && errno != EEXIST) return luaL_error(L, "cannot create directory %s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ native kernels */
 
 static const char *arg_bytes(const lask_value *v, int64_t *n) {
@@ -1145,7 +1193,8 @@ int luaopen_lask_core_frame(lua_State *L) {
         {"groupby_agg", l_groupby_agg}, {"groupby_partial", l_groupby_partial},
         {"groupby_combine", l_groupby_combine}, {"groupby_finish", l_groupby_finish},
         {"hash_split", l_hash_split}, {"range_split", l_range_split},
-        {"csv_infer", l_csv_infer}, {"read_csv", l_read_csv}, {NULL, NULL}};
+        {"csv_infer", l_csv_infer}, {"read_csv", l_read_csv}, {"glob", l_glob}, {"stat", l_stat},
+        {"mkdirs", l_mkdirs}, {NULL, NULL}};
     luaL_newlib(L, mod);
     lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
     lua_setfield(L, -2, "methods");
