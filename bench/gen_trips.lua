@@ -4,9 +4,19 @@
 -- writes dir/trips.csv (all rows) and dir/trips-01.csv .. trips-16.csv (the
 -- same rows split in 16). Columns: id int, key int (1000 values), cat (one
 -- of 20 words), x, y floats, ts int. Same rows on every run (own LCG).
+-- (bench/*.lua all run under `make bench`: this one does nothing when the
+-- files are there, unless given --force)
+local force = arg[#arg] == "--force"
+if force then arg[#arg] = nil end
 local rows = tonumber(arg[1]) or 10000000
 local dir = arg[2] or "bench/data"
-os.execute("mkdir -p " .. dir)
+local probe = io.open(dir .. "/trips-16.csv")
+if probe and not force then
+  probe:close()
+  print("gen_trips: " .. dir .. " already holds the data (pass --force to rewrite)")
+  return
+end
+os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
 local words = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
   "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar",
   "papa", "quebec", "romeo", "sierra", "tango"}
