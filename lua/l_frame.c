@@ -242,6 +242,8 @@ static int l_frame_new(lua_State *L) {
         lua_pop(L, 1);
     }
     int64_t nrows = 0;
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "nrows") == LUA_TNUMBER) nrows = lua_tointeger(L, -1);
+    if (lua_istable(L, 2)) lua_pop(L, 1);
     if (rows) nrows = max_index(L, 1);
     else for (int i = 1; i <= nn; i++) {
         lua_geti(L, top + 1, i);

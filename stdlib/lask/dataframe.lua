@@ -796,7 +796,7 @@ local function group_apply(self, op, fn, opts, level)
   local keys, cols = self.keys, self.cols
   local meta = opts.meta and meta_of(opts.meta, level)
   if not meta then
-    local ok, r = pcall(ops[op], keys, fn, cols, n.meta)
+    local ok, r = pcall(ops[op], keys, fn, cols, false, n.meta)
     if not ok or type(r) ~= "userdata" then
       error(("groupby %s: could not work out the result columns (%s); pass {meta = ...}")
         :format(op == "gb_apply" and "apply" or "transform", tostring(r)), level + 1)
@@ -812,7 +812,7 @@ local function group_apply(self, op, fn, opts, level)
       for j = 1, nout do
         local pieces = {}
         for i, s in ipairs(splits) do pieces[i] = run_task("shuffle-pick", "pick", s, j) end
-        out[j] = run_task("groupby-" .. op, op, keys, fn, cols or false, table.unpack(pieces))
+        out[j] = run_task("groupby-" .. op, op, keys, fn, cols or false, meta, table.unpack(pieces))
       end
       return out
     end,
@@ -934,7 +934,7 @@ local function sample_divisions(self, col, nparts, opts)
     return f.frame({[c] = v})
   end, col}, {meta = self._node.meta:select({col})}, 3)
   local vals = {}
-  for _, f in ipairs(base.run(lower(s._node), scalar_opts(opts))) do
+  for _, f in ipairs(base.run(lower(s._node), scalar_opts(opts and opts.compute))) do
     for _, v in ipairs(f:column(col):values()) do vals[#vals + 1] = v end
   end
   table.sort(vals)

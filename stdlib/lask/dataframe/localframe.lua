@@ -333,17 +333,20 @@ function GroupBy:transform(fn)
     local sub = f:take(g.rows)
     for _, c in ipairs(cols) do
       local r = fn(sub:column(c))
-      local vals
-      if type(r) == "userdata" then vals = r:values()
-      elseif type(r) == "table" then vals = r
-      else vals = {}; for i = 1, #g.rows do vals[i] = r end end
-      if #vals ~= #g.rows then
-        error(("transform: the function gave %d values for a group of %d rows"):format(#vals, #g.rows), 2)
+      local vals, nv
+      if type(r) == "userdata" then vals, nv = r:values(), r:nrows()
+      elseif type(r) == "table" then vals, nv = r, #r
+      else vals = {}; for i = 1, #g.rows do vals[i] = r end; nv = #g.rows end
+      if nv ~= #g.rows then
+        error(("transform: the function gave %d values for a group of %d rows"):format(nv, #g.rows), 2)
       end
       for i, row in ipairs(g.rows) do out[c][row] = vals[i] end
     end
   end
-  return F.frame(out, {columns = cols})
+  local r = f
+  local t = F.frame(out, {columns = cols, nrows = f:nrows()})
+  for _, c in ipairs(cols) do r = r:with_column(c, t:column(c)) end
+  return r
 end
 
 return M

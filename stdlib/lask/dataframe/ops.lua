@@ -56,14 +56,16 @@ function M.gb_finish(p, keys, aggs, ddof, sort)
   if sort then r = r:sort_values(sort.by, {ascending = sort.ascending}) end
   return r
 end
-function M.gb_apply(keys, fn, cols, ...)
+function M.gb_apply(keys, fn, cols, meta, ...)
   local p = F.concat({...})
+  if p:nrows() == 0 and meta then return meta end
   local g = p:groupby(keys)
   if cols then g = g:select(cols) end
   return g:apply(fn)
 end
-function M.gb_transform(keys, fn, cols, ...)
+function M.gb_transform(keys, fn, cols, meta, ...)
   local p = F.concat({...})
+  if p:nrows() == 0 and meta then return meta end
   local g = p:groupby(keys)
   if cols then g = g:select(cols) end
   return g:transform(fn)

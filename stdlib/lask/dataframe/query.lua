@@ -174,7 +174,7 @@ function M.eval(tree, part, env)
     end
     if k == "col" then
       local ok, c = pcall(part.column, part, n.v)
-      if not ok then error(("query: %s (at position %d of '%s')"):format(c:gsub("^.-: ", ""), n.pos, src or ""), 0) end
+      if not ok then error(("query: %s (at position %d of '%s')"):format(tostring(c):gsub("^[^:]*:%d+: ", ""), n.pos, src or ""), 0) end
       return c
     end
     if k == "set" then
