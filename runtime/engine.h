@@ -33,6 +33,7 @@ struct lask_runtime {
     lask_worker_fini_fn fini;
     void *hook_ud;
     lask__pool *pool;              /* NULL until the first threaded compute */
+    int pool_started;              /* hooks are fixed from then on */
     pthread_mutex_t compute_lock;  /* one threaded compute at a time */
 };
 

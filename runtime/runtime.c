@@ -85,7 +85,7 @@ int32_t lask_runtime_set_worker_hooks(lask_runtime *rt, lask_worker_init_fn init
                                       lask_worker_fini_fn fini, void *ud) {
     if (!rt) return LASK_EINVAL;
     pthread_mutex_lock(&rt->lock);
-    int started = rt->pool != NULL;
+    int started = rt->pool_started;
     if (!started) {
         rt->init = init;
         rt->fini = fini;
