@@ -128,9 +128,9 @@ int32_t lask__freeze(lask_runtime *rt, lask_graph *g, lask__task *const *outs,
     for (int32_t t = 0; t < n; t++) f->nheads += f->head[t];
 
     for (int32_t o = 0; o < nouts; o++) {
-        lask__kmslot *s = lask__keymap_find(&d.seen, outs[o]->key, outs[o]->hash);
-        f->out_id[o] = (int32_t)s->val;
-        f->keep[s->val] = 1;
+        int32_t id = lask__dfs_id(&d, outs[o]);
+        f->out_id[o] = id;
+        f->keep[id] = 1;
     }
     lask__dfs_free(&d);
     return LASK_OK;

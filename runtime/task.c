@@ -160,13 +160,47 @@ int lask__task_same(const lask__task *a, const lask__task *b) {
 
 typedef struct frame {
     lask__task *t;
+    size_t slot;    /* t's seen slot (until the set grows) */
     int32_t ai;     /* next argument to look at */
     int32_t k;      /* dependency arguments seen so far */
     int64_t base;   /* first edge slot of t */
 } frame;
 
+/* The seen set: one probe finds a key or the empty slot it goes in. Node
+ * pointers compare first (the common case: one node per key). */
+static size_t seen_probe(const lask__dfs *d, const lask__task *t) {
+    size_t mask = d->seencap - 1, j = (size_t)t->hash & mask;
+    uint32_t h = (uint32_t)t->hash;
+    for (;;) {
+        const lask__seenslot *s = &d->seen[j];
+        if (!s->node || s->node == t ||
+            (s->h == h && s->node->hash == t->hash && strcmp(s->node->key, t->key) == 0))
+            return j;
+        j = (j + 1) & mask;
+    }
+}
+
+static int seen_grow(lask__dfs *d) {
+    size_t cap = d->seencap ? d->seencap * 2 : 1024;
+    lask__seenslot *n = calloc(cap, sizeof *n), *old = d->seen;
+    if (!n) return -1;
+    size_t ocap = d->seencap;
+    d->seen = n;
+    d->seencap = cap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].node) d->seen[seen_probe(d, old[i].node)] = old[i];
+    free(old);
+    return 0;
+}
+
+int32_t lask__dfs_id(const lask__dfs *d, const lask__task *t) {
+    if (!d->seencap) return -1;
+    const lask__seenslot *s = &d->seen[seen_probe(d, t)];
+    return s->node ? s->id : -1;
+}
+
 void lask__dfs_free(lask__dfs *d) {
-    lask__keymap_free(&d->seen);
+    free(d->seen);
     free(d->order);
     free(d->ebase);
     free(d->edges);
@@ -197,11 +231,11 @@ static int reserve_edges(lask__dfs *d, int64_t n) {
     return 0;
 }
 
-/* Put t on the stack (grey). */
+/* Put t on the stack (grey) in the empty seen slot j found for it. */
 static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
-                    lask__task *t) {
-    int added;
-    if (!lask__keymap_put(&d->seen, t->key, t->hash, -1, &added)) return LASK_ENOMEM;
+                    lask__task *t, size_t j) {
+    d->seen[j] = (lask__seenslot){t, -1, (uint32_t)t->hash};
+    d->nseen++;
     if (*sn == *scap) {
         int64_t cap = *scap ? *scap * 2 : 64;
         frame *s = realloc(*stack, (size_t)cap * sizeof *s);
@@ -210,7 +244,7 @@ static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
         *scap = cap;
     }
     if (reserve_edges(d, t->ndeps) != 0) return LASK_ENOMEM;
-    (*stack)[(*sn)++] = (frame){t, 0, 0, d->nedges};
+    (*stack)[(*sn)++] = (frame){t, j, 0, 0, d->nedges};
     d->nedges += t->ndeps;
     return LASK_OK;
 }
@@ -218,17 +252,24 @@ static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
 int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                       const lask_graph *g, int strict) {
     memset(d, 0, sizeof *d);
-    lask__keymap_init(&d->seen);
     frame *stack = NULL;
     int64_t sn = 0, scap = 0;
     int32_t st = LASK_OK;
+    /* size the set for the whole graph when we know it */
+    size_t want = 1024;
+    while (g && want / 2 < (size_t)lask_graph_size(g) + 16) want *= 2;
+    while (d->seencap < want)
+        if (seen_grow(d) != 0) return LASK_ENOMEM;
     for (int32_t o = 0; o < nouts && st == LASK_OK; o++) {
-        if (lask__keymap_find(&d->seen, outs[o]->key, outs[o]->hash)) continue;
-        if ((st = push(d, &stack, &sn, &scap, outs[o])) != LASK_OK) break;
+        if (d->nseen + 1 > d->seencap / 2 && seen_grow(d) != 0) { st = LASK_ENOMEM; break; }
+        size_t j = seen_probe(d, outs[o]);
+        if (d->seen[j].node) continue;
+        if ((st = push(d, &stack, &sn, &scap, outs[o], j)) != LASK_OK) break;
         while (sn > 0) {
             frame *f = &stack[sn - 1];
             lask__task *t = f->t;
             lask__task *child = NULL;
+            size_t cslot = 0;
             /* find the next dependency of t not yet done */
             while (f->ai < t->nargs) {
                 const lask__targ *a = &t->args[f->ai];
@@ -248,22 +289,27 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                 }
                 int32_t cid = -1;
                 if (child) {
-                    lask__kmslot *s = lask__keymap_find(&d->seen, child->key, child->hash);
-                    if (!s) break;       /* descend into child */
-                    if (s->val < 0 && strict) {
+                    if (d->nseen + 1 > d->seencap / 2) {
+                        if (seen_grow(d) != 0) { st = LASK_ENOMEM; goto out; }
+                        for (int64_t i = 0; i < sn; i++) stack[i].slot = seen_probe(d, stack[i].t);
+                    }
+                    cslot = seen_probe(d, child);
+                    lask__seenslot *s = &d->seen[cslot];
+                    if (!s->node) break;       /* descend into child */
+                    if (s->id < 0 && strict) {
                         d->err_key = child->key;
                         d->err_from = t->key;
                         st = LASK_ECYCLE;
                         goto out;
                     }
-                    cid = (int32_t)s->val;
+                    cid = s->id;
                 }
                 d->edges[f->base + f->k++] = cid;
                 f->ai++;
                 child = NULL;
             }
             if (child) {
-                if ((st = push(d, &stack, &sn, &scap, child)) != LASK_OK) goto out;
+                if ((st = push(d, &stack, &sn, &scap, child, cslot)) != LASK_OK) goto out;
                 continue;
             }
             /* all dependencies done: t gets the next id */
@@ -271,7 +317,7 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
             int32_t id = d->n++;
             d->order[id] = t;
             d->ebase[id] = f->base;
-            lask__keymap_find(&d->seen, t->key, t->hash)->val = id;
+            d->seen[f->slot].id = id;
             sn--;
             if (sn > 0) {
                 frame *p = &stack[sn - 1];

@@ -31,8 +31,15 @@ lask__task *lask__graph_find(const lask_graph *g, const char *key, uint64_t hash
  * (dependencies first), which is also the execution priority. For task id,
  * edges[ebase[id] .. ebase[id] + order[id]->ndeps - 1] hold the ids of its
  * DEP/KEY arguments in argument order (-1: not followed). */
+typedef struct lask__seenslot {
+    lask__task *node;       /* NULL: empty */
+    int32_t id;             /* -1 while on the DFS stack */
+    uint32_t h;             /* low bits of node->hash */
+} lask__seenslot;
+
 typedef struct lask__dfs {
-    lask__keymap seen;      /* key -> id, or -1 while on the DFS stack */
+    lask__seenslot *seen;   /* open addressing by key, load <= 1/2 */
+    size_t seencap, nseen;
     lask__task **order;
     int64_t *ebase;
     int32_t *edges;
@@ -47,6 +54,8 @@ typedef struct lask__dfs {
 int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                       const lask_graph *g, int strict);
 void lask__dfs_free(lask__dfs *d);
+/* Id of t's key after a successful run, or -1. */
+int32_t lask__dfs_id(const lask__dfs *d, const lask__task *t);
 
 /* Deep equality of two nodes' work (kernel and arguments). */
 int lask__task_same(const lask__task *a, const lask__task *b);
