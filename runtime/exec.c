@@ -109,8 +109,9 @@ int32_t lask__task_failed(lask_runtime *rt, const lask__frozen *f, int32_t t,
 
 /* A compute started on a pool thread, or from the thread already driving a
  * threaded compute (a progress callback), runs sync: it must not wait on
- * the pool it is part of. */
-static _Thread_local int tl_driving;
+ * the pool it is part of. tl_depth counts the computes running on this
+ * thread; only the outermost one owns the interrupt flag. */
+static _Thread_local int tl_driving, tl_depth;
 
 int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
                             lask__task *const *outs, int32_t nouts,
@@ -132,9 +133,10 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
 
     void *wdata = NULL;
     int32_t worker = lask__current_worker(&wdata);
-    int nested = worker >= 0 || tl_driving;
+    int force_sync = worker >= 0 || tl_driving;
+    int outermost = worker < 0 && tl_depth == 0;
     /* an interrupt before this compute began is for an earlier one */
-    if (!nested) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
+    if (outermost) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
 
     lask__frozen f;
     int32_t st = lask__freeze(rt, g, outs, nouts, &f);
@@ -144,7 +146,8 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
         lask__frozen_free(&f);
         return lask__rt_fail(rt, LASK_ENOMEM, "out of memory for %d results", (int)f.n);
     }
-    if (opts->scheduler == LASK_SCHED_SYNC || nested || f.n == 0) {
+    tl_depth++;
+    if (opts->scheduler == LASK_SCHED_SYNC || force_sync || f.n == 0) {
         if (worker < 0) wdata = opts->sync_worker_data;
         st = lask__exec_sync(rt, &f, res, opts, worker, wdata);
     } else {
@@ -152,6 +155,7 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
         st = lask__exec_threads(rt, &f, res, opts);
         tl_driving = 0;
     }
+    tl_depth--;
     if (st == LASK_OK) {
         for (int32_t o = 0; o < nouts; o++) {
             results[o] = res[f.out_id[o]];
@@ -161,7 +165,7 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
     for (int32_t t = 0; t < f.n; t++) lask_value_clear(&res[t]);
     free(res);
     lask__frozen_free(&f);
-    if (!nested) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
+    if (outermost) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
     return st;
 }
 
