@@ -428,6 +428,19 @@ static int l_is_chunk(lua_State *L) {
     return 1;
 }
 
+/* core.stats() -> {decoded = shipped functions decoded in this state} */
+static int l_stats(lua_State *L) {
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lask.decoded");
+    lua_pushinteger(L, lua_tointeger(L, -1));
+    lua_setfield(L, -3, "decoded");
+    lua_pop(L, 1);
+    lask__lstate *s = lask__state(L);
+    lua_pushinteger(L, s ? s->worker : -1);
+    lua_setfield(L, -2, "worker");
+    return 1;
+}
+
 static int l_in_worker(lua_State *L) {
     lask__lstate *s = lask__state(L);
     lua_pushboolean(L, s && s->worker >= 0);
@@ -442,6 +455,7 @@ int luaopen_lask_core(lua_State *L) {
         {"compute", l_compute}, {"set_num_threads", l_set_num_threads},
         {"nthreads", l_nthreads}, {"interrupt", l_interrupt}, {"now", l_now},
         {"is_task", l_is_task}, {"is_chunk", l_is_chunk}, {"in_worker", l_in_worker},
+        {"stats", l_stats},
         {NULL, NULL}};
     lask__open_values(L);
     luaL_newlib(L, fns);

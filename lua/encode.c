@@ -69,7 +69,7 @@ typedef struct enc {
     ebox *b;
     int seen;            /* stack index: object -> id */
     int upids;           /* stack index: upvalue id -> fid * 256 + index */
-    int names;           /* stack index: value -> {module, field}, or 0 */
+    int names;           /* stack index: value -> {module, field}, or nil */
     int nextid;
     int flags;
     int depth;
@@ -245,9 +245,9 @@ static void push_names(lua_State *L) {
 /* If the value at idx has a name, write NAMED and return 1. */
 static int try_named(enc *e, int idx) {
     lua_State *L = e->L;
-    if (!e->names) {
+    if (lua_isnil(L, e->names)) {   /* built on first use, in its reserved slot */
         push_names(L);
-        e->names = lua_gettop(L);
+        lua_replace(L, e->names);
     }
     lua_pushvalue(L, idx);
     if (lua_rawget(L, e->names) != LUA_TTABLE) { lua_pop(L, 1); return 0; }
@@ -528,6 +528,8 @@ static ebox *encode_box(lua_State *L, int idx, int flags) {
     e.seen = lua_gettop(L);
     lua_newtable(L);
     e.upids = e.seen + 1;
+    lua_pushnil(L);
+    e.names = e.seen + 2;
     put(&e, MAGIC "\0\0\0\0\0\0\0\0", HDR);
     enc_value(&e, idx, NULL);
     uint64_t h = lask__hash(b->p + HDR, b->n - HDR, 0);

@@ -56,6 +56,10 @@ static void push_function(lua_State *L, lask_chunk *c) {
     }
     lua_pop(L, 1);
     lask__decode_chunk(L, c);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lask.decoded");
+    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "lask.decoded");
+    lua_pop(L, 1);
     if (!lua_isfunction(L, -1))
         luaL_error(L, "lask: lua.call: the first argument does not decode to a function");
     lask__lstate *s = lask__state(L);
