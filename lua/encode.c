@@ -358,6 +358,14 @@ static void enc_function(enc *e, int idx, const path *p) {
         lua_rawset(L, e->upids);
         const char *name = lua_getupvalue(L, idx, i);
         if (!name || !*name) name = "?";
+        if (strcmp(name, "_ENV") == 0) {
+            /* whatever environment the function had here (busted and
+             * sandboxes use their own), it resolves globals in the
+             * receiver's globals */
+            put_byte(e, T_GLOBALS);
+            lua_pop(L, 1);
+            continue;
+        }
         path up = {NULL, 0, name, (int)strlen(name)};
         enc_value(e, lua_gettop(L), &up);
         lua_pop(L, 1);
