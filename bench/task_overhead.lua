@@ -2,7 +2,7 @@
 --
 -- 1000 independent chains of 100 tiny tasks plus a tree sum over the chain
 -- ends (~101k tasks). Prints the graph-build time per task and the compute
--- time per task for native kernels (lask.inc / lask.sum) and Lua callbacks
+-- time per task for the runtime's native kernels (add(x, 1), sum) and Lua callbacks
 -- (x + 1, a + b) on the "threads" and "sync" schedulers.
 --   lask bench/task_overhead.lua [chains] [length]
 local core = require "lask.core"
@@ -16,8 +16,8 @@ local lua_add = core.ship(function(a, b) return a + b end)
 
 local function build(kind)
   local task = core.task
-  local inc = function(key, t) return task(key, "lask.inc", t) end
-  local add = function(key, a, b) return task(key, "lask.sum", a, b) end
+  local inc = function(key, t) return task(key, "add", t, 1) end
+  local add = function(key, a, b) return task(key, "add", a, b) end
   if kind == "lua" then
     local ltask = core.ltask
     inc = function(key, t) return ltask(key, lua_inc, t) end

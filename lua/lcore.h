@@ -55,11 +55,6 @@ void lask__ship(lua_State *L, int idx);
 int32_t lask__lua_call_kernel(lask_ctx *ctx, const lask_value *args,
                               int32_t nargs, lask_value *out, void *ud);
 
-/* ---- kernels.c */
-
-/* Register lask.noop, lask.inc and lask.sum on rt. */
-int32_t lask__register_basic_kernels(lask_runtime *rt);
-
 /* ---- workers.c */
 
 typedef struct lask__lstate {

@@ -139,11 +139,10 @@ int32_t lask__lua_call_kernel(lask_ctx *ctx, const lask_value *args, int32_t nar
         lua_settop(L, top);
         return LASK_OK;
     }
+    /* the runtime prefixes "task 'key' failed: " */
     const char *msg = lua_tostring(L, -1);
-    const char *key = lask_ctx_key(ctx);
-    lua_pushfstring(L, "task '%s' failed: %s", key ? key : "?",
-                    msg ? msg : "(error object is not a string)");
-    int32_t r = lask_ctx_error(ctx, lua_tostring(L, -1));
+    if (!msg) msg = "(error object is not a string)";
+    int32_t r = lask_ctx_error(ctx, msg);
     lua_settop(L, top);
     return r;
 }

@@ -211,7 +211,6 @@ lask_runtime *lask__runtime(lua_State *L) {
     o->st.owns_rt = 1;
     lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);
     if (lask_register_kernel(rt, "lua.call", lask__lua_call_kernel, NULL) != LASK_OK ||
-        lask__register_basic_kernels(rt) != LASK_OK ||
         lask_runtime_set_worker_hooks(rt, worker_init, worker_fini, h) != LASK_OK)
         luaL_error(L, "lask: cannot set up the runtime: %s", lask_runtime_error(rt));
     for (int i = 0; i < MAXRUNTIMES; i++) {
