@@ -545,7 +545,7 @@ static int scan_fast(reader *r, const char *p, const char *end, int64_t *linep) 
                 q = field_end(p, end, sep);
             }
         next:
-            if (*q == '\r' && q < end) q++;   /* at_term allowed only \r\n or \r at the end */
+            if (q < end && *q == '\r') q++;   /* at_term allowed only \r\n or \r at the end */
             if (j < nc - 1) {
                 if (q < end && *q == sep) { p = q + 1; continue; }
                 /* too few fields */
