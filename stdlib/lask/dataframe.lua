@@ -173,7 +173,18 @@ local function mapnode(name, op, args, o, level)
         local a = {}
         for i = 1, #args do a[i] = args[i] end
         for k, i in ipairs(lazy) do a[i] = pt[k][p] end
-        out[p] = run_task(name, op, table.unpack(a, 1, #args))
+        local na = #args
+        if o.pass_need then
+          -- the columns wanted downstream, so the step can drop the rest early
+          na = na + 1
+          if need == ALL then a[na] = false
+          else
+            local cols = {}
+            for _, c in ipairs(self.names) do if need[c] then cols[#cols + 1] = c end end
+            a[na] = cols
+          end
+        end
+        out[p] = run_task(name, op, table.unpack(a, 1, na))
       end
       return out
     end,
@@ -492,7 +503,8 @@ function methods:_filter(mask)
     error("a row filter needs a boolean column (like df.x:gt(0))", 3)
   end
   mask = rebase(self, mask)
-  return mapnode("filter", "filter", {self, mask}, {needs = function(_, need) return {need, ALL} end}, 3)
+  return mapnode("filter", "filter", {self, mask}, {pass_need = true,
+    needs = function(_, need) return {need, ALL} end}, 3)
 end
 
 function methods:filter(mask) return self:_filter(mask) end

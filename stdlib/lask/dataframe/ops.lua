@@ -10,7 +10,10 @@ require "lask.dataframe.localframe"
 local M = {}
 
 function M.select(p, cols) return p:select(cols) end
-function M.filter(p, m) return p:filter(m) end
+function M.filter(p, m, cols)
+  if cols and #cols < p:ncols() then p = p:select(cols) end
+  return p:filter(m)
+end
 function M.query(p, expr, env) return query.filter(p, expr, env) end
 function M.eval(p, expr, env, name)
   local r = query.evaluate(p, expr, env)
