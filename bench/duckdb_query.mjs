@@ -17,7 +17,10 @@ const sql = `SELECT key, avg(y) AS y_mean, count(y) AS y_count
              FROM read_csv('${glob.replace(/'/g, "''")}')
              WHERE x > 0.5 GROUP BY key ORDER BY key`;
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 const reader = await conn.runAndReadAll(sql);
 const rows = reader.getRows();
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, groups: rows.length, first: rows[0].map(String) }));
+const c1 = process.cpuUsage(c0);
+const cpu = (c1.user + c1.system) / 1e6;
+console.log(JSON.stringify({ seconds, cpu, groups: rows.length, first: rows[0].map(String) }));
