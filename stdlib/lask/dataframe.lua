@@ -30,7 +30,15 @@ config.register("dataframe.split_every", 8, function(v)
   if math.type(v) ~= "integer" or v < 2 then return "expected an integer >= 2" end
 end)
 
-local RUN = core.ship(function(op, ...) return require("lask.dataframe.ops")[op](...) end)
+-- Every partition step. Frames reach Lua as small userdata whose size the
+-- collector does not see, so the frames of the previous step would pile up
+-- between collections: a full collection after each step (cheap in a
+-- worker's small state, and tasks are coarse) keeps memory bounded.
+local RUN = core.ship(function(op, ...)
+  local r = require("lask.dataframe.ops")[op](...)
+  collectgarbage()
+  return r
+end)
 
 local DataFrame = {__name = "lask.DataFrame"}
 local methods = {}
