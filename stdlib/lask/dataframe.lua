@@ -36,7 +36,8 @@ end)
 -- worker's small state, and tasks are coarse) keeps memory bounded.
 local RUN = core.ship(function(op, ...)
   local r = require("lask.dataframe.ops")[op](...)
-  collectgarbage()
+  -- (a big Lua heap, like a user's state under scheduler "sync", gets a step)
+  if collectgarbage("count") < 65536 then collectgarbage() else collectgarbage("step", 4096) end
   return r
 end)
 
