@@ -303,8 +303,8 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *res,
-                           const lask_compute_opts *opts) {
+int32_t lask__exec_threads(lask_runtime *rt, lask__work *w, const lask_compute_opts *opts) {
+    const lask__frozen *f = &w->f;
     /* one threaded compute at a time per runtime; the pool starts under
      * this lock only (worker init hooks may register kernels, which takes
      * rt->lock) */
@@ -331,18 +331,18 @@ int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *
     memset(&j, 0, sizeof j);
     j.rt = rt;
     j.f = f;
-    j.res = res;
+    j.res = w->res;
     j.nworkers = nw;
     atomic_init(&j.remaining, n);
     atomic_init(&j.over, 0);
     atomic_init(&j.status, LASK_OK);
     atomic_init(&j.sleepers, 0);
-    j.count = malloc((size_t)n * sizeof *j.count);
-    j.uses = malloc((size_t)n * sizeof *j.uses);
-    int32_t *ready = malloc((size_t)f->nheads * sizeof *ready);
+    j.count = w->count;
+    j.uses = w->uses;
+    int32_t *ready = w->ready;
     j.dq = aligned_alloc(64, (size_t)nw * sizeof *j.dq);
     int32_t st = LASK_OK, nready = 0, dqinit = 0;
-    if (!j.count || !j.uses || !ready || !j.dq) goto oom;
+    if (!j.dq) goto oom;
     for (int32_t t = 0; t < n; t++) {
         int32_t nd = (int32_t)(f->dep_off[t + 1] - f->dep_off[t]);
         atomic_init(&j.count[t], nd);
@@ -358,8 +358,6 @@ int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *
         for (int32_t i = hi - 1; i >= lo; i--)
             if (lask__dq_push(&j.dq[w], ready[i]) != 0) goto oom;
     }
-    free(ready);
-    ready = NULL;
 
     pthread_mutex_lock(&p->m);
     p->job = &j;
@@ -406,8 +404,5 @@ out:
     pthread_mutex_unlock(&rt->compute_lock);
     for (int32_t i = 0; i < dqinit; i++) lask__dq_free(&j.dq[i]);
     free(j.dq);
-    free(ready);
-    free(j.count);
-    free(j.uses);
     return st;
 }

@@ -204,7 +204,24 @@ void lask__dfs_free(lask__dfs *d) {
     free(d->order);
     free(d->ebase);
     free(d->edges);
+    free(d->stack);
     memset(d, 0, sizeof *d);
+}
+
+void lask__dfs_reset(lask__dfs *d) {
+    if (d->nseen == 0) return;
+    if ((size_t)d->n < d->nseen || d->nseen * 8 > d->seencap) {
+        memset(d->seen, 0, d->seencap * sizeof *d->seen);
+    } else {
+        /* a big table from an earlier run, few entries: find them all
+         * first (emptying a slot would cut other probe chains), then clear
+         * them; ebase is free by now */
+        for (int32_t i = 0; i < d->n; i++) d->ebase[i] = (int64_t)seen_probe(d, d->order[i]);
+        for (int32_t i = 0; i < d->n; i++) d->seen[d->ebase[i]].node = NULL;
+    }
+    d->nseen = 0;
+    d->n = 0;
+    d->nedges = 0;
 }
 
 static int grow_nodes(lask__dfs *d) {
@@ -232,16 +249,16 @@ static int reserve_edges(lask__dfs *d, int64_t n) {
 }
 
 /* Put t on the stack (grey) in the empty seen slot j found for it. */
-static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
-                    lask__task *t, size_t j) {
+static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, lask__task *t, size_t j) {
     d->seen[j] = (lask__seenslot){t, -1, (uint32_t)t->hash};
     d->nseen++;
-    if (*sn == *scap) {
-        int64_t cap = *scap ? *scap * 2 : 64;
+    if (*sn == d->scap) {
+        int64_t cap = d->scap ? d->scap * 2 : 64;
         frame *s = realloc(*stack, (size_t)cap * sizeof *s);
         if (!s) return LASK_ENOMEM;
         *stack = s;
-        *scap = cap;
+        d->stack = s;
+        d->scap = cap;
     }
     if (reserve_edges(d, t->ndeps) != 0) return LASK_ENOMEM;
     (*stack)[(*sn)++] = (frame){t, j, 0, 0, d->nedges};
@@ -251,9 +268,11 @@ static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
 
 int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                       const lask_graph *g, int strict) {
-    memset(d, 0, sizeof *d);
-    frame *stack = NULL;
-    int64_t sn = 0, scap = 0;
+    d->n = 0;
+    d->nedges = 0;
+    d->err_key = d->err_from = NULL;
+    frame *stack = d->stack;
+    int64_t sn = 0;
     int32_t st = LASK_OK;
     /* size the set for the whole graph when we know it */
     size_t want = 1024;
@@ -264,7 +283,7 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
         if (d->nseen + 1 > d->seencap / 2 && seen_grow(d) != 0) { st = LASK_ENOMEM; break; }
         size_t j = seen_probe(d, outs[o]);
         if (d->seen[j].node) continue;
-        if ((st = push(d, &stack, &sn, &scap, outs[o], j)) != LASK_OK) break;
+        if ((st = push(d, &stack, &sn, outs[o], j)) != LASK_OK) break;
         while (sn > 0) {
             frame *f = &stack[sn - 1];
             lask__task *t = f->t;
@@ -309,7 +328,7 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                 child = NULL;
             }
             if (child) {
-                if ((st = push(d, &stack, &sn, &scap, child, cslot)) != LASK_OK) goto out;
+                if ((st = push(d, &stack, &sn, child, cslot)) != LASK_OK) goto out;
                 continue;
             }
             /* all dependencies done: t gets the next id */
@@ -327,12 +346,17 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
         }
     }
 out:
-    free(stack);
+    if (st != LASK_OK && d->seen) {
+        /* grey nodes are only on the stack: simply wipe the set */
+        memset(d->seen, 0, d->seencap * sizeof *d->seen);
+        d->nseen = 0;
+    }
     return st;
 }
 
 int64_t lask__tasks_count(lask__task *const *outs, int32_t nouts) {
     lask__dfs d;
+    memset(&d, 0, sizeof d);
     int32_t st = lask__dfs_run(&d, outs, nouts, NULL, 0);
     int64_t n = st == LASK_OK ? d.n : -1;
     lask__dfs_free(&d);
@@ -342,6 +366,7 @@ int64_t lask__tasks_count(lask__task *const *outs, int32_t nouts) {
 int lask__tasks_walk(lask__task *const *outs, int32_t nouts,
                      lask__visit_fn fn, void *ud) {
     lask__dfs d;
+    memset(&d, 0, sizeof d);
     int32_t st = lask__dfs_run(&d, outs, nouts, NULL, 0);
     int r = 0;
     if (st != LASK_OK) r = -LASK_ENOMEM;

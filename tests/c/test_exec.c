@@ -512,6 +512,40 @@ TEST(several_runtimes) {
     }
 }
 
+/* A runtime recycles its compute buffers: big and small graphs, failures
+ * in between, graphs freed between computes (stale entries would be
+ * use-after-free under ASan, or wrong dedup). */
+TEST(buffers_recycle_between_computes) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_register_kernel(rt, "inc", k_inc, NULL);
+    lask_graph *big = lask_graph_new();
+    char root[64];
+    build_chain_tree(big, 200, 100, root);
+    const char *k = root;
+    lask_value r;
+    for (int round = 0; round < 30; round++) {
+        if (round % 10 == 0) {
+            lask_compute_opts o = opts_for(round % 20 == 0, 0);
+            CHECK_EQ_INT(lask_compute(rt, big, &k, 1, &o, &r), LASK_OK);
+            CHECK_EQ_INT(r.u.i, expected_sum(200, 100));
+        }
+        lask_graph *g = lask_graph_new();
+        lask_graph_add(g, "a", "inc", (lask_arg[]){aint(round)}, 1);
+        lask_graph_add(g, "b", "add", (lask_arg[]){akey("a"), akey("a")}, 2);
+        if (round % 3 == 1) lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("c")}, 2);
+        else if (round % 3 == 2) lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("zz")}, 2);
+        else lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("a")}, 2);
+        const char *kc = "c";
+        lask_compute_opts o = opts_for(round % 2, 0);
+        int32_t st = lask_compute(rt, g, &kc, 1, &o, &r);
+        CHECK_EQ_INT(st, round % 3 == 1 ? LASK_ECYCLE : round % 3 == 2 ? LASK_ENOKEY : LASK_OK);
+        if (st == LASK_OK) CHECK_EQ_INT(r.u.i, 3 * (round + 1));
+        lask_graph_free(g);
+    }
+    lask_graph_free(big);
+    lask_runtime_free(rt);
+}
+
 TEST(bad_compute_args) {
     lask_runtime *rt = lask_runtime_new(1);
     lask_graph *g = lask_graph_new();
@@ -540,6 +574,7 @@ int main(void) {
     RUN(nested_compute);
     RUN(worker_hooks_and_progress);
     RUN(several_runtimes);
+    RUN(buffers_recycle_between_computes);
     RUN(bad_compute_args);
     return harness_done();
 }
