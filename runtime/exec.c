@@ -86,7 +86,10 @@ int32_t lask__run_task(lask_runtime *rt, const lask__frozen *f, lask_value *res,
                                                          : "kernel returned a bad value");
         out->type = LASK_NIL;
     }
-    if (st == LASK_OK) return LASK_OK;
+    if (st == LASK_OK) {
+        free(ctx.msg);   /* a message without a failure: not ours to show */
+        return LASK_OK;
+    }
     lask_value_clear(out);
     if (!ctx.msg && !ctx.msg_oom) {
         char buf[160];
