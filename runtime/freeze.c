@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "bigmem.h"
 
 /* ---------------------------------------------------------------- work */
 
@@ -23,8 +24,10 @@
 #define KEEP_MAX 2
 
 static void frozen_free(lask__frozen *f) {
-    free(f->fn); free(f->ud); free(f->dep_off); free(f->deps); free(f->succ_off);
-    free(f->succ); free(f->fnext); free(f->head); free(f->keep); free(f->out_id);
+    lask__big_free(f->fn); lask__big_free(f->ud); lask__big_free(f->dep_off);
+    lask__big_free(f->deps); lask__big_free(f->succ_off); lask__big_free(f->succ);
+    lask__big_free(f->fnext); lask__big_free(f->head); lask__big_free(f->keep);
+    lask__big_free(f->out_id);
     memset(f, 0, sizeof *f);
 }
 
@@ -32,7 +35,8 @@ void lask__work_free(lask__work *w) {
     if (!w) return;
     lask__dfs_free(&w->d);
     frozen_free(&w->f);
-    free(w->res); free(w->count); free(w->uses); free(w->ready);
+    lask__big_free(w->res); lask__big_free(w->count);
+    lask__big_free(w->uses); lask__big_free(w->ready);
     free(w);
 }
 
@@ -74,8 +78,8 @@ void lask__work_give(lask_runtime *rt, lask__work *w) {
 /* Make *p hold at least n items of size sz (contents not kept). */
 static int need(void *pp, int64_t n, size_t sz) {
     void **p = pp;
-    free(*p);
-    *p = malloc((size_t)(n ? n : 1) * sz);
+    lask__big_free(*p);
+    *p = lask__big_alloc((size_t)(n ? n : 1) * sz);
     return *p ? 0 : -1;
 }
 

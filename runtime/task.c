@@ -6,6 +6,7 @@
 #include <string.h>
 #include "chunk.h"
 #include "task.h"
+#include "bigmem.h"
 
 /* A value a node may own: nil, bool, int, float or a non-NULL chunk. */
 static int value_ok(const lask_value *v) {
@@ -182,14 +183,14 @@ static size_t seen_probe(const lask__dfs *d, const lask__task *t) {
 
 static int seen_grow(lask__dfs *d) {
     size_t cap = d->seencap ? d->seencap * 2 : 1024;
-    lask__seenslot *n = calloc(cap, sizeof *n), *old = d->seen;
+    lask__seenslot *n = lask__big_calloc(cap * sizeof *n), *old = d->seen;
     if (!n) return -1;
     size_t ocap = d->seencap;
     d->seen = n;
     d->seencap = cap;
     for (size_t i = 0; i < ocap; i++)
         if (old[i].node) d->seen[seen_probe(d, old[i].node)] = old[i];
-    free(old);
+    lask__big_free(old);
     return 0;
 }
 
@@ -200,11 +201,11 @@ int32_t lask__dfs_id(const lask__dfs *d, const lask__task *t) {
 }
 
 void lask__dfs_free(lask__dfs *d) {
-    free(d->seen);
-    free(d->order);
-    free(d->ebase);
-    free(d->edges);
-    free(d->stack);
+    lask__big_free(d->seen);
+    lask__big_free(d->order);
+    lask__big_free(d->ebase);
+    lask__big_free(d->edges);
+    lask__big_free(d->stack);
     memset(d, 0, sizeof *d);
 }
 
@@ -227,10 +228,10 @@ void lask__dfs_reset(lask__dfs *d) {
 static int grow_nodes(lask__dfs *d) {
     int32_t cap = d->cap ? d->cap * 2 : 256;
     if (d->cap > INT32_MAX / 2) return -1;
-    lask__task **o = realloc(d->order, (size_t)cap * sizeof *o);
+    lask__task **o = lask__big_realloc(d->order, (size_t)cap * sizeof *o);
     if (!o) return -1;
     d->order = o;
-    int64_t *e = realloc(d->ebase, (size_t)cap * sizeof *e);
+    int64_t *e = lask__big_realloc(d->ebase, (size_t)cap * sizeof *e);
     if (!e) return -1;
     d->ebase = e;
     d->cap = cap;
@@ -241,7 +242,7 @@ static int reserve_edges(lask__dfs *d, int64_t n) {
     if (d->nedges + n <= d->ecap) return 0;
     int64_t cap = d->ecap ? d->ecap : 1024;
     while (cap < d->nedges + n) cap *= 2;
-    int32_t *e = realloc(d->edges, (size_t)cap * sizeof *e);
+    int32_t *e = lask__big_realloc(d->edges, (size_t)cap * sizeof *e);
     if (!e) return -1;
     d->edges = e;
     d->ecap = cap;
@@ -254,7 +255,7 @@ static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, lask__task *t, siz
     d->nseen++;
     if (*sn == d->scap) {
         int64_t cap = d->scap ? d->scap * 2 : 64;
-        frame *s = realloc(*stack, (size_t)cap * sizeof *s);
+        frame *s = lask__big_realloc(*stack, (size_t)cap * sizeof *s);
         if (!s) return LASK_ENOMEM;
         *stack = s;
         d->stack = s;
