@@ -1,6 +1,8 @@
 /* test_exec.c - the executors: results, ordering and memory, failures,
  * interrupts, nested computes, worker hooks, several runtimes. */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +322,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static lask_runtime *SIG_RT;
+static void on_alarm(int sig) {
+    (void)sig;
+    lask_runtime_interrupt(SIG_RT);
+}
+
 TEST(interrupt_stops_compute) {
     lask_runtime *rt = lask_runtime_new(2);
     lask_register_kernel(rt, "slow", k_slow, NULL);
@@ -340,6 +348,23 @@ TEST(interrupt_stops_compute) {
         CHECK(atomic_load(&RAN) < 20000);
         pthread_join(th, NULL);
     }
+    /* from a signal handler, as the REPL does on Ctrl-C */
+    SIG_RT = rt;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 30000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    {
+        const char *k = "total";
+        lask_value r;
+        lask_compute_opts o = opts_for(0, 0);
+        double t0 = now_s();
+        CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_EINTR);
+        CHECK(now_s() - t0 < 1.5);
+    }
+    signal(SIGALRM, SIG_DFL);
     /* an interrupt between computes does not hit the next one */
     lask_runtime_interrupt(rt);
     lask_graph_add(g, "ok", "add", (lask_arg[]){aint(1), aint(2)}, 2);
