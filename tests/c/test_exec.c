@@ -2,7 +2,9 @@
  * interrupts, nested computes, worker hooks, several runtimes. */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +573,72 @@ TEST(buffers_recycle_between_computes) {
     lask_runtime_free(rt);
 }
 
+/* Out of memory is a status, never an abort: with the address space capped
+ * just above what is in use, a big compute fails with LASK_ENOMEM, and works
+ * again once memory is back. Runs in a child process (the cap is process
+ * wide); sanitizers reserve huge shadow mappings, so it is skipped there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+TEST(out_of_memory_is_a_status) {}
+#else
+static long vm_bytes(void) {
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld", &pages) != 1) pages = 0; fclose(f); }
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static int oom_child(void) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_register_kernel(rt, "inc", k_inc, NULL);
+    lask_graph *g = lask_graph_new();
+    char root[64];
+    build_chain_tree(g, 2000, 100, root);
+    const char *k = root;
+    lask_value r;
+    lask_compute_opts o = opts_for(0, 0);
+    /* start the pool first: its thread stacks are not what we test */
+    lask_graph_add(g, "one", "add", (lask_arg[]){aint(1)}, 1);
+    const char *one = "one";
+    if (lask_compute(rt, g, &one, 1, &o, &r) != LASK_OK) return 10;
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_AS, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)vm_bytes() + (4 << 20);
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 11;
+    for (int sync = 0; sync <= 1; sync++) {
+        o = opts_for(sync, 0);
+        int32_t st = lask_compute(rt, g, &k, 1, &o, &r);
+        if (st != LASK_ENOMEM) return 12 + sync;
+        if (!strstr(lask_runtime_error(rt), "out of memory")) return 14;
+        if (r.type != LASK_NIL) return 15;
+    }
+    /* graph building fails the same way */
+    int32_t st = LASK_OK;
+    char key[32];
+    for (int i = 0; i < 10000000 && st == LASK_OK; i++) {
+        snprintf(key, sizeof key, "more-%d", i);
+        st = lask_graph_add(g, key, "inc", (lask_arg[]){aint(i)}, 1);
+    }
+    if (st != LASK_ENOMEM || !strstr(lask_graph_error(g), "out of memory")) return 16;
+    setrlimit(RLIMIT_AS, &old);
+    o = opts_for(0, 0);
+    if (lask_compute(rt, g, &k, 1, &o, &r) != LASK_OK || r.u.i != expected_sum(2000, 100)) return 17;
+    lask_graph_free(g);
+    lask_runtime_free(rt);
+    return 0;
+}
+
+TEST(out_of_memory_is_a_status) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(oom_child());
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+#endif
+
 TEST(bad_compute_args) {
     lask_runtime *rt = lask_runtime_new(1);
     lask_graph *g = lask_graph_new();
@@ -600,6 +668,7 @@ int main(void) {
     RUN(worker_hooks_and_progress);
     RUN(several_runtimes);
     RUN(buffers_recycle_between_computes);
+    RUN(out_of_memory_is_a_status);
     RUN(bad_compute_args);
     return harness_done();
 }
