@@ -15,6 +15,7 @@
  * interrupt into a stop.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,10 @@ typedef struct job {
     int32_t nworkers;
     int active;                 /* workers inside the job (pool lock) */
     lask__deque *dq;
+    /* the first failure's message, put on the runtime when the job ends
+     * (a nested compute in a still-running task may set the runtime's
+     * message meanwhile) */
+    char err[LASK__ERRMAX];
 } job;
 
 typedef struct wslot {
@@ -87,12 +92,14 @@ static void fail(lask__pool *p, job *j, int32_t t, int32_t st, char *msg) {
     int expected = LASK_OK;
     int32_t mine = t >= 0 ? (st == LASK_EINTR ? LASK_EINTR : LASK_ETASK) : st;
     if (atomic_compare_exchange_strong(&j->status, &expected, mine)) {
-        if (t >= 0) lask__task_failed(j->rt, j->f, t, st, msg);
-        else if (st == LASK_EINTR) lask__rt_fail(j->rt, st, "interrupted");
-        else lask__rt_fail(j->rt, st, "out of memory in the scheduler");
-    } else {
-        free(msg);
+        if (t >= 0)
+            snprintf(j->err, sizeof j->err, "task '%s' failed: %s", j->f->node[t]->key,
+                     msg ? msg : "out of memory recording the error");
+        else
+            snprintf(j->err, sizeof j->err, "%s", st == LASK_EINTR ? "interrupted"
+                                                  : "out of memory in the scheduler");
     }
+    free(msg);
     atomic_store(&j->over, 1);
     wake_all(p);
 }
@@ -396,6 +403,7 @@ int32_t lask__exec_threads(lask_runtime *rt, lask__work *w, const lask_compute_o
     p->job = NULL;
     pthread_mutex_unlock(&p->m);
     st = atomic_load(&j.status);
+    if (st != LASK_OK) lask__rt_fail(rt, st, "%s", j.err);
     if (st == LASK_OK && opts->progress) opts->progress(n, n, opts->progress_ud);
     goto out;
 oom:
