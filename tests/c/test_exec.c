@@ -495,6 +495,16 @@ TEST(worker_hooks_and_progress) {
     CHECK_EQ_INT(atomic_load(&h.inits), 3);
     /* too late to change hooks */
     CHECK_EQ_INT(lask_runtime_set_worker_hooks(rt, NULL, NULL, NULL), LASK_EINVAL);
+    /* progress under sync */
+    int64_t ps[4] = {0, 0, 101, 0};
+    o = opts_for(1, 0);
+    o.progress = progress;
+    o.progress_ud = ps;
+    k = "n";
+    CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
+    CHECK_EQ_INT(ps[0], 101);
+    CHECK(ps[1] >= 2);
+    CHECK_EQ_INT(ps[3], 0);
     /* sync: the caller's worker data, worker -1 */
     int mine = 99;
     o = opts_for(1, 0);
