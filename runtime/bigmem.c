@@ -17,7 +17,7 @@ typedef struct hdr {
 } hdr;
 
 static void *alloc(size_t n, int zero) {
-    if (n > SIZE_MAX - HUGE - 2 * sizeof(hdr)) return NULL;
+    if (n > SIZE_MAX / 2) return NULL;
     hdr *h;
     if (n < BIG_MIN) {
         h = zero ? calloc(1, sizeof *h + n) : malloc(sizeof *h + n);
@@ -25,17 +25,17 @@ static void *alloc(size_t n, int zero) {
         h->base = NULL;
         h->maplen = 0;
     } else {
-        /* whole huge pages for header + block, plus room to align them */
-        size_t span = (n + sizeof(hdr) + HUGE - 1) & ~(HUGE - 1);
-        size_t maplen = span + HUGE;
+        /* whole huge pages for the block, starting on a huge-page boundary
+         * with the header in the page before it */
+        size_t span = (n + HUGE - 1) & ~(HUGE - 1);
+        size_t maplen = span + HUGE + 4096;
         char *base = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (base == MAP_FAILED) return NULL;
-        uintptr_t start = ((uintptr_t)base + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+        uintptr_t user = ((uintptr_t)base + sizeof(hdr) + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
 #ifdef MADV_HUGEPAGE
-        madvise((void *)start, span, MADV_HUGEPAGE);
+        madvise((void *)user, span, MADV_HUGEPAGE);
 #endif
-        uintptr_t user = start + sizeof(hdr);
         h = (hdr *)(user - sizeof(hdr));
         h->base = base;
         h->maplen = maplen;
