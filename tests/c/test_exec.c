@@ -126,6 +126,23 @@ TEST(wide_graph_threads) {
         CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
         CHECK_EQ_INT(r.u.i, (int64_t)n * (n + 1) / 2);
     }
+    lask_graph_free(g);
+    /* fan-out: one task with n dependents, all ready at once on one worker
+     * (its deque grows from 64 slots; the other worker steals) */
+    g = lask_graph_new();
+    lask_graph_add(g, "root", "inc", (lask_arg[]){aint(0)}, 1);
+    for (int i = 0; i < n; i++) {
+        snprintf(keys[i], 32, "f-%d", i);
+        lask_graph_add(g, keys[i], "add", (lask_arg[]){akey("root"), aint(i)}, 2);
+        items[i + 1] = akey(keys[i]);
+    }
+    lask_graph_add(g, "total", "sum", items, n + 1);
+    for (int nw = 1; nw <= 2; nw++) {
+        lask_compute_opts o = opts_for(0, nw);
+        lask_value r;
+        CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
+        CHECK_EQ_INT(r.u.i, (int64_t)n * (n - 1) / 2 + n);
+    }
     free(items);
     free(keys);
     lask_graph_free(g);
