@@ -180,6 +180,15 @@ static void run_unit(lask__pool *p, job *j, wslot *ws, int32_t u) {
     }
 }
 
+/* A polite spin: let the other hyperthread run. */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static int32_t steal(job *j, int32_t self) {
     int32_t n = j->nworkers;
     for (int32_t k = 1; k < n; k++) {
@@ -210,7 +219,7 @@ static void run_job(lask__pool *p, job *j, wslot *ws) {
             continue;
         }
         if (++idle < 64) {
-            __builtin_ia32_pause();
+            cpu_relax();
             continue;
         }
         /* nothing to do: sleep until a push or the end */
