@@ -17,6 +17,7 @@
  *   NAMED                      module name, field name (both STR bodies):
  *                              package.loaded[module][field] in the receiver
  *   CHUNK                      varint index into the chunk's reference table
+ *   SHIPPED                    the same, for a shipped function (core.ship)
  *
  * Chunk references only live inside an ENCODED chunk made here: its
  * references sit after the bytes and are dropped with it. The hash catches
@@ -30,7 +31,7 @@
 
 enum {
     T_NIL, T_FALSE, T_TRUE, T_INT, T_FLOAT, T_STR, T_TABLE, T_REF, T_FUNC,
-    T_GLOBALS, T_NAMED, T_CHUNK, T_UPJOIN, T_IDENT, T_TASK, T_END
+    T_GLOBALS, T_NAMED, T_CHUNK, T_UPJOIN, T_IDENT, T_TASK, T_END, T_SHIPPED
 };
 
 #define MAGIC "LSK\x01"
@@ -464,6 +465,11 @@ static void enc_value(enc *e, int idx, const path *p) {
         break;
     case LUA_TUSERDATA: {
         lask_chunk *c = lask__test_chunk(L, idx, -1);
+        int tag = T_CHUNK;
+        if (!c && !(e->flags & LASK__ENC_TOKEN)) {
+            lask__shipped *s = lask__test_shipped(L, idx);
+            if (s) { c = s->c; tag = T_SHIPPED; }
+        }
         if (c && !(e->flags & LASK__ENC_TOKEN)) {
             ebox *b = e->b;
             if (b->nchunks == b->capchunks) {
@@ -474,7 +480,7 @@ static void enc_value(enc *e, int idx, const path *p) {
                 b->capchunks = cap;
             }
             b->chunks[b->nchunks++] = lask_chunk_ref(c);
-            put_byte(e, T_CHUNK);
+            put_byte(e, tag);
             put_varint(e, b->nchunks - 1);
             break;
         }
@@ -586,8 +592,8 @@ lask_chunk *lask__encode(lua_State *L, int idx) {
 void lask__encode_string(lua_State *L, int idx) {
     ebox *b = encode_box(L, idx, 0);
     if (b->nchunks)
-        luaL_error(L, "lask: cannot encode a chunk into a string (chunks are shared "
-                      "by reference within one process only)");
+        luaL_error(L, "lask: cannot encode a chunk or shipped function into a string "
+                      "(they are shared by reference within one process only)");
     lua_pushlstring(L, b->p, b->n);
     lua_remove(L, -2);
 }
@@ -802,6 +808,13 @@ static void dec_value(dec *d) {
         uint64_t i = get_varint(d);
         if (i >= (uint64_t)d->nchunks) bad(d, "chunk reference outside its encoded chunk");
         lask__push_chunk(L, lask_chunk_ref(d->chunks[i]));
+        break;
+    }
+    case T_SHIPPED: {
+        uint64_t i = get_varint(d);
+        if (i >= (uint64_t)d->nchunks || lask_chunk_kind(d->chunks[i]) != LASK_KIND_ENCODED)
+            bad(d, "shipped function outside its encoded chunk");
+        lask__push_shipped(L, lask_chunk_ref(d->chunks[i]));
         break;
     }
     default: bad(d, "unknown tag");

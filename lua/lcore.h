@@ -44,6 +44,8 @@ typedef struct lask__shipped {
     uint64_t id;
 } lask__shipped;
 lask__shipped *lask__test_shipped(lua_State *L, int idx);
+/* Push a shipped function for ENCODED chunk c (takes the caller's reference). */
+void lask__push_shipped(lua_State *L, lask_chunk *c);
 /* Create the task/shipped/list metatables in L. */
 void lask__open_values(lua_State *L);
 

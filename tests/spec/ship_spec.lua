@@ -124,4 +124,23 @@ describe("shipping", function()
     end
     assert.equal("functionfunctionfunction", run(f, "threads"))
   end)
+
+  it("ships delayed functions, so a task can build and compute its own graph", function()
+    local lask = require "lask"
+    local inc = lask.delayed(function(x) return x + 1 end)
+    local outer = lask.delayed(function(n)
+      local parts = {}
+      for i = 1, n do parts[i] = inc(i) end
+      return {lask.compute(table.unpack(parts))}
+    end)
+    assert.same({2, 3, 4}, outer(3):compute())
+    assert.same({2, 3, 4}, outer(3):compute{scheduler = "sync"})
+  end)
+
+  it("cannot put a shipped function into an encoded string", function()
+    local s = core.ship(function() end)
+    local ok, err = pcall(core.encode, {s})
+    assert.is_false(ok)
+    assert.matches("within one process", err)
+  end)
 end)
