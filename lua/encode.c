@@ -561,6 +561,8 @@ static lask_chunk **trailer(const lask__bytes *b, int64_t *n) {
     return (lask_chunk **)(void *)(base + 8);
 }
 
+static uint64_t compute_id(const lask__bytes *b);
+
 static void encoded_destroy(lask_chunk *c) {
     int64_t n;
     lask_chunk **cs = trailer((lask__bytes *)c, &n);
@@ -585,6 +587,7 @@ lask_chunk *lask__encode(lua_State *L, int idx) {
     memcpy(r->data + off, &nc, 8);
     if (nc) memcpy(r->data + off + 8, b->chunks, b->nchunks * sizeof(lask_chunk *));
     b->nchunks = 0;      /* the chunk owns those references now */
+    r->hash = compute_id(r);
     lua_pop(L, 1);
     return &r->h;
 }
@@ -605,17 +608,21 @@ void lask__token_value(lua_State *L, int idx, uint64_t h[2]) {
     lua_pop(L, 1);
 }
 
-uint64_t lask__encoded_id(lask_chunk *c) {
-    lask__bytes *b = (lask__bytes *)c;
-    if (b->hash) return b->hash;
+static uint64_t compute_id(const lask__bytes *b) {
     uint64_t h = lask__hash(b->data, (size_t)b->n, 7);
-    if (c->destroy == encoded_destroy) {
+    if (b->h.destroy == encoded_destroy) {
         int64_t n;
         lask_chunk **cs = trailer(b, &n);
         if (n) h ^= lask__hash(cs, (size_t)n * sizeof *cs, 11);
     }
-    b->hash = h ? h : 1;  /* benign race: every thread computes the same */
-    return b->hash;
+    return h ? h : 1;
+}
+
+uint64_t lask__encoded_id(lask_chunk *c) {
+    const lask__bytes *b = (const lask__bytes *)c;
+    /* set before the chunk is published when we made it; others' ENCODED
+     * chunks are hashed on each use rather than written from many threads */
+    return b->hash ? b->hash : compute_id(b);
 }
 
 /* -------------------------------------------------------------- decoding */
