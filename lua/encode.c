@@ -629,6 +629,7 @@ uint64_t lask__encoded_id(lask_chunk *c) {
 
 typedef struct dec {
     lua_State *L;
+    int flags;
     const unsigned char *p, *end;
     lask_chunk **chunks;
     int64_t nchunks;
@@ -802,7 +803,10 @@ static void dec_value(dec *d) {
         break;
     }
     case T_TABLE: dec_table(d); break;
-    case T_FUNC: dec_function(d); break;
+    case T_FUNC:
+        if (d->flags & LASK__DEC_NOCODE) bad(d, "functions not accepted here");
+        dec_function(d);
+        break;
     case T_REF: {
         uint64_t id = get_varint(d);
         if (id < 1 || id > (uint64_t)d->nobjs) bad(d, "bad reference");
@@ -829,7 +833,8 @@ static void dec_value(dec *d) {
     d->depth--;
 }
 
-static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, int64_t nc) {
+static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, int64_t nc,
+                   int flags) {
     if (!p || n < HDR || memcmp(p, MAGIC, 4) != 0)
         luaL_error(L, "lask: malformed encoded value (bad header)");
     uint64_t h;
@@ -837,15 +842,19 @@ static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, 
     if (h != lask__hash(p + HDR, (size_t)(n - HDR), 0))
         luaL_error(L, "lask: malformed encoded value (checksum mismatch)");
     lua_newtable(L);
-    dec d = {L, (const unsigned char *)p + HDR, (const unsigned char *)p + n, chunks, nc,
+    dec d = {L, flags, (const unsigned char *)p + HDR, (const unsigned char *)p + n, chunks, nc,
              lua_gettop(L), 0, 0};
     dec_value(&d);
     if (d.p != d.end) luaL_error(L, "lask: malformed encoded value (trailing bytes)");
     lua_remove(L, d.objs);
 }
 
+void lask__decode_ex(lua_State *L, const char *p, int64_t n, int flags) {
+    decode(L, p, n, NULL, 0, flags);
+}
+
 void lask__decode(lua_State *L, const char *p, int64_t n) {
-    decode(L, p, n, NULL, 0);
+    decode(L, p, n, NULL, 0, 0);
 }
 
 void lask__decode_chunk(lua_State *L, const lask_chunk *c) {
@@ -853,8 +862,8 @@ void lask__decode_chunk(lua_State *L, const lask_chunk *c) {
     if (c->destroy == encoded_destroy) {
         int64_t nc;
         lask_chunk **cs = trailer(b, &nc);
-        decode(L, b->data, b->n, cs, nc);
+        decode(L, b->data, b->n, cs, nc, 0);
     } else {
-        decode(L, b->data, b->n, NULL, 0);
+        decode(L, b->data, b->n, NULL, 0, 0);
     }
 }

@@ -22,6 +22,10 @@
 #define LASK__ENC_TOKEN 1   /* tokenizing: unshippable values hash by identity,
                                tasks by key, chunks by address */
 
+/* Decoding flags. */
+#define LASK__DEC_NOCODE 1  /* refuse functions (bytecode is not verified) */
+/* lask__decode with flags. */
+void lask__decode_ex(lua_State *L, const char *p, int64_t n, int flags);
 /* Decode an ENCODED chunk made by lask__encode (its chunk references come
  * back as chunk userdata); pushes the value. */
 void lask__decode_chunk(lua_State *L, const lask_chunk *c);
