@@ -113,7 +113,11 @@ local ok, err = pcall(lask.compute, spin(1), spin(2), spin(3), {scheduler = ...}
 print(ok, err)
 ]])
     f:close()
-    for _, sched in ipairs{"threads", "sync"} do
+    -- ThreadSanitizer holds a signal back until the thread calls into libc,
+    -- which a pure Lua loop on the caller's thread never does: sync is
+    -- checked in the other builds only
+    local scheds = os.getenv("SAN") == "tsan" and {"threads"} or {"threads", "sync"}
+    for _, sched in ipairs(scheds) do
       local t0 = os.time()
       local cmd = ("%s %s %s & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo \"exit=$?\""):format(
         BIN, sh_quote(name), sched)
