@@ -7,7 +7,8 @@
  *   INT                        zigzag varint
  *   FLOAT                      8 bytes, the double's bits (NaN payloads, -0.0)
  *   STR                        varint length, bytes
- *   TABLE                      (key value)* END, metatable value (NIL: none)
+ *   TABLE                      varint n, values 1..n, then (key value)* END,
+ *                              then the metatable value (NIL: none)
  *   FUNC                       varint length, lua_dump bytes, varint nups,
  *                              then each upvalue: a value, or UPJOIN
  *   UPJOIN                     varint object id, varint upvalue index: the
@@ -60,9 +61,12 @@ static int ebox_gc(lua_State *L) {
 
 typedef struct path {
     const struct path *up;
-    int kind;            /* 0 upvalue, 1 field, 2 key, 3 metatable */
+    int kind;            /* 0 upvalue, 1 field, 2 key at stack index kidx,
+                            3 metatable, 4 array item index */
     const char *name;
     int nlen;
+    int kidx;
+    lua_Integer index;
 } path;
 
 typedef struct enc {
@@ -123,8 +127,28 @@ static void add_path(luaL_Buffer *B, const path *p) {
             luaL_addlstring(B, p->name, (size_t)p->nlen); luaL_addchar(B, '\'');
             break;
     case 1: luaL_addchar(B, '.'); luaL_addlstring(B, p->name, (size_t)p->nlen); break;
-    case 2: luaL_addchar(B, '['); luaL_addlstring(B, p->name, (size_t)p->nlen);
-            luaL_addchar(B, ']'); break;
+    case 2: {
+        /* formatted only now: building the path must cost nothing */
+        char kbuf[64];
+        lua_State *L = B->L;
+        int k = p->kidx;
+        if (lua_type(L, k) == LUA_TNUMBER && lua_isinteger(L, k))
+            snprintf(kbuf, sizeof kbuf, "%lld", (long long)lua_tointeger(L, k));
+        else if (lua_type(L, k) == LUA_TNUMBER)
+            snprintf(kbuf, sizeof kbuf, "%.14g", lua_tonumber(L, k));
+        else
+            snprintf(kbuf, sizeof kbuf, "<%s key>", lua_typename(L, lua_type(L, k)));
+        luaL_addchar(B, '[');
+        luaL_addstring(B, kbuf);
+        luaL_addchar(B, ']');
+        break;
+    }
+    case 4: {
+        char kbuf[32];
+        snprintf(kbuf, sizeof kbuf, "[%lld]", (long long)p->index);
+        luaL_addstring(B, kbuf);
+        break;
+    }
     default: luaL_addstring(B, " (metatable)"); break;
     }
 }
@@ -367,7 +391,7 @@ static void enc_function(enc *e, int idx, const path *p) {
             lua_pop(L, 1);
             continue;
         }
-        path up = {NULL, 0, name, (int)strlen(name)};
+        path up = {NULL, 0, name, (int)strlen(name), 0, 0};
         enc_value(e, lua_gettop(L), &up);
         lua_pop(L, 1);
     }
@@ -393,27 +417,29 @@ static void enc_table(enc *e, int idx, const path *p) {
     if (try_named(e, idx)) return;
     remember(e, idx);
     put_byte(e, T_TABLE);
-    char kbuf[64];
+    /* the sequence part as bare values, then the other pairs */
+    lua_Integer narr = (lua_Integer)lua_rawlen(L, idx);
+    put_varint(e, (uint64_t)narr);
+    for (lua_Integer i = 1; i <= narr; i++) {
+        path sub = {p, 4, NULL, 0, 0, i};
+        lua_rawgeti(L, idx, i);
+        enc_value(e, lua_gettop(L), &sub);
+        lua_pop(L, 1);
+    }
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int k = lua_gettop(L) - 1, v = k + 1;
-        path sub = {p, 1, "?", 1};
+        if (narr && lua_isinteger(L, k)) {
+            lua_Integer i = lua_tointeger(L, k);
+            if (i >= 1 && i <= narr) { lua_pop(L, 1); continue; }
+        }
+        path sub = {p, 1, "?", 1, k, 0};
         if (lua_type(L, k) == LUA_TSTRING) {
             size_t n;
             sub.name = lua_tolstring(L, k, &n);
             sub.nlen = n > 40 ? 40 : (int)n;
         } else {
             sub.kind = 2;
-            if (lua_type(L, k) == LUA_TNUMBER) {
-                if (lua_isinteger(L, k))
-                    snprintf(kbuf, sizeof kbuf, "%lld", (long long)lua_tointeger(L, k));
-                else
-                    snprintf(kbuf, sizeof kbuf, "%.14g", lua_tonumber(L, k));
-            } else {
-                snprintf(kbuf, sizeof kbuf, "<%s key>", luaL_typename(L, k));
-            }
-            sub.name = kbuf;
-            sub.nlen = (int)strlen(kbuf);
         }
         enc_value(e, k, &sub);
         enc_value(e, v, &sub);
@@ -421,7 +447,7 @@ static void enc_table(enc *e, int idx, const path *p) {
     }
     put_byte(e, T_END);
     if (lua_getmetatable(L, idx)) {
-        path mt = {p, 3, "", 0};
+        path mt = {p, 3, "", 0, 0, 0};
         enc_value(e, lua_gettop(L), &mt);
         lua_pop(L, 1);
     } else {
@@ -756,9 +782,15 @@ static void dec_function(dec *d) {
 
 static void dec_table(dec *d) {
     lua_State *L = d->L;
-    lua_newtable(L);
+    uint64_t narr = get_varint(d);
+    if (narr > (uint64_t)(d->end - d->p)) bad(d, "bad array length");
+    lua_createtable(L, (int)(narr < (1u << 26) ? narr : 0), 0);
     int t = lua_gettop(L);
     new_obj(d);
+    for (uint64_t i = 1; i <= narr; i++) {
+        dec_value(d);
+        lua_rawseti(L, t, (lua_Integer)i);
+    }
     for (;;) {
         if (d->p < d->end && *d->p == T_END) { d->p++; break; }
         dec_value(d);
