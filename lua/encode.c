@@ -627,7 +627,62 @@ void lask__encode_string(lua_State *L, int idx) {
     lua_remove(L, -2);
 }
 
+static void token_bytes(const void *p, size_t n, uint64_t h[2]) {
+    h[0] = lask__hash(p, n, h[0] ^ 0x9e3779b97f4a7c15ULL);
+    h[1] = lask__hash(p, n, h[1] + 0x632be59bd9b4e019ULL);
+}
+
 void lask__token_value(lua_State *L, int idx, uint64_t h[2]) {
+    /* scalars, strings and tasks, the usual task arguments, skip the
+     * encoder's setup; the tag byte keeps types apart (1 vs 1.0 vs "1") */
+    unsigned char buf[16];
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: buf[0] = T_NIL; token_bytes(buf, 1, h); return;
+    case LUA_TBOOLEAN: buf[0] = lua_toboolean(L, idx) ? T_TRUE : T_FALSE; token_bytes(buf, 1, h); return;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            lua_Integer i = lua_tointeger(L, idx);
+            buf[0] = T_INT;
+            memcpy(buf + 1, &i, 8);
+        } else {
+            double d = lua_tonumber(L, idx);
+            buf[0] = T_FLOAT;
+            memcpy(buf + 1, &d, 8);
+        }
+        token_bytes(buf, 9, h);
+        return;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        uint64_t len = n;
+        buf[0] = T_STR;
+        memcpy(buf + 1, &len, 8);
+        token_bytes(buf, 9, h);
+        token_bytes(s, n, h);
+        return;
+    }
+    case LUA_TUSERDATA: {
+        lask__task *t = lask__test_task(L, idx);
+        if (t) {
+            const char *k = lask__task_key(t);
+            uint64_t len = strlen(k);
+            buf[0] = T_TASK;
+            memcpy(buf + 1, &len, 8);
+            token_bytes(buf, 9, h);
+            token_bytes(k, len, h);
+            return;
+        }
+        lask__shipped *sh = lask__test_shipped(L, idx);
+        if (sh) {
+            buf[0] = T_IDENT;
+            memcpy(buf + 1, &sh->id, 8);
+            token_bytes(buf, 9, h);
+            return;
+        }
+        break;
+    }
+    default: break;
+    }
     ebox *b = encode_box(L, idx, LASK__ENC_TOKEN);
     h[0] = lask__hash(b->p + HDR, b->n - HDR, h[0] ^ 0x9e3779b97f4a7c15ULL);
     h[1] = lask__hash(b->p + HDR, b->n - HDR, h[1] + 0x632be59bd9b4e019ULL);
