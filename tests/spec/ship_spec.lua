@@ -118,6 +118,20 @@ describe("shipping", function()
     assert.equal(2, count)
   end)
 
+  it("under sync, tells apart closures that only share their code and values", function()
+    local function counter()
+      local n = 0
+      return core.ship(function() n = n + 1; return n end)
+    end
+    local a, b = counter(), counter()
+    core.compute({core.ltask(key("a"), a), core.ltask(key("a"), a), core.ltask(key("b"), b)},
+      {scheduler = "sync"})
+    local ra = core.compute({core.ltask(key("a"), a)}, {scheduler = "sync"})[1]
+    local rb = core.compute({core.ltask(key("b"), b)}, {scheduler = "sync"})[1]
+    assert.equal(3, ra)
+    assert.equal(2, rb)
+  end)
+
   it("gives worker states the standard libraries and lask", function()
     local f = function()
       return type(string.format) .. type(io.write) .. type(require("lask").delayed)
