@@ -1,6 +1,6 @@
--- seeds.lua DIR: write seed inputs (encoding bodies, header stripped).
+-- decode_seeds.lua DIR: write seed inputs (encoding bodies, header stripped).
 local core = require "lask.core"
-local dir = assert(arg[1], "usage: seeds.lua DIR")
+local dir = assert(arg[1], "usage: decode_seeds.lua DIR")
 local t = {1, 2.5, "x\0y", true, false, {nested = {deep = -7}}, math.huge, 0 / 0, math.mininteger}
 t.self = t
 local seeds = {nil, 0, -1, 1e300, "", ("s"):rep(300), t, {string.format, math.floor, _G},

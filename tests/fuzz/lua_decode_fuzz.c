@@ -1,12 +1,12 @@
 /*
- * fuzz_decode.c - libFuzzer target for the value decoder (lua/encode.c).
+ * lua_decode_fuzz.c - libFuzzer target for the value decoder (lua/encode.c).
  *
  * The input is an encoding body; the target adds the header and checksum
  * itself so that the fuzzer reaches the decoder proper instead of stopping
  * at the checksum. Functions are refused (LASK__DEC_NOCODE): Lua does not
  * verify bytecode, so only trusted bytes may carry it.
  *
- *   sh tests/fuzz/run.sh [seconds]
+ *   sh tests/fuzz/run_decode.sh [seconds]
  */
 #include <stdint.h>
 #include <stdlib.h>
