@@ -125,6 +125,8 @@ static int m_unm(lua_State *L) { return unop(L, LASK__NEG); }
 static int m_bnot(lua_State *L) { return unop(L, LASK__NOT); }
 static int unmethod(lua_State *L) { return unop(L, (int)lua_tointeger(L, lua_upvalueindex(1))); }
 
+static void push_elem(lua_State *L, const char *p, int32_t dt);
+
 /* ---- axes */
 
 int lask__norm_axis(lua_State *L, lua_Integer ax, int ndim, int allow_end) {
@@ -189,7 +191,13 @@ static int reduce(lua_State *L) {
     double ddof;
     reduce_opts(L, 2, a, flags, &all, &keep, &ddof, &single);
     lask__nderr e = {{0}};
-    return push_or_error(L, lask__nd_reduce(op, a, all ? NULL : flags, keep, ddof, &e), &e);
+    lask__ndarray *o = lask__nd_reduce(op, a, all ? NULL : flags, keep, ddof, &e);
+    if (o && o->ndim == 0) {     /* a full reduction gives a Lua number */
+        push_elem(L, o->data, o->dtype);
+        lask_chunk_unref(&o->h);
+        return 1;
+    }
+    return push_or_error(L, o, &e);
 }
 
 static int cumulative(lua_State *L) {
@@ -601,10 +609,6 @@ static int m_index(lua_State *L) {
         if (!strcmp(k, "nbytes")) { lua_pushinteger(L, a->size * lask_dtype_size(a->dtype)); return 1; }
         if (!strcmp(k, "itemsize")) { lua_pushinteger(L, lask_dtype_size(a->dtype)); return 1; }
         if (!strcmp(k, "strides")) { push_int_list(L, a->ndim, a->strides); return 1; }
-        if (!strcmp(k, "T")) {
-            lask__nderr e = {{0}};
-            return push_or_error(L, lask__nd_transpose(a, NULL, &e), &e);
-        }
         /* methods live in the metatable's "methods" table */
         lua_getmetatable(L, 1);
         lua_getfield(L, -1, "methods");
@@ -906,7 +910,7 @@ int luaopen_lask_core_ndarray(lua_State *L) {
         {"__unm", m_unm}, {"__band", m_band}, {"__bor", m_bor}, {"__bxor", m_bxor},
         {"__bnot", m_bnot}, {"__len", m_len}, {"__tostring", m_tostring}, {NULL, NULL}};
     static const luaL_Reg methods[] = {
-        {"transpose", m_transpose}, {"reshape", m_reshape}, {"flatten", m_flatten},
+        {"transpose", m_transpose}, {"T", m_transpose}, {"reshape", m_reshape}, {"flatten", m_flatten},
         {"ravel", m_flatten}, {"squeeze", m_squeeze}, {"expand_dims", m_expand_dims},
         {"astype", m_astype}, {"copy", m_copy}, {"take", m_take}, {"mask", m_mask},
         {"clip", m_clip}, {"matmul", m_matmul}, {"dot", m_matmul}, {"get", m_get},
