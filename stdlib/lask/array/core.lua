@@ -455,7 +455,8 @@ function methods.__lask_tasks(x) return x.blocks end
 function methods.__lask_finalize(x, values)
   if x.ndim == 0 then
     local v = values[1]
-    return nd.is(v) and v:item() or v
+    if nd.is(v) then return v:item() end
+    return v
   end
   if #values == 1 then return values[1] end
   return nd.block(values, x.numblocks)
