@@ -3,6 +3,7 @@
  * NumPy) and is done in unsigned types so C never sees signed overflow;
  * integer division and modulo by zero give 0, as NumPy does (it warns). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ndarray_ops.h"
 
@@ -155,6 +156,23 @@ static void bin_line(int64_t n, char **p, const int64_t *st, void *ud) {
     }
 }
 
+/* A transposed operand read row by row touches a new cache line per
+ * element; going through TILE x TILE squares keeps its lines in cache. */
+#define TILE 64
+static void tiled2(const int64_t *shape, char **ptrs, int64_t (*st)[LASK__MAXDIM], binctx *c) {
+    int64_t inner[3] = {st[0][1], st[1][1], st[2][1]};
+    for (int64_t i0 = 0; i0 < shape[0]; i0 += TILE)
+        for (int64_t j0 = 0; j0 < shape[1]; j0 += TILE) {
+            int64_t ni = shape[0] - i0 < TILE ? shape[0] - i0 : TILE;
+            int64_t nj = shape[1] - j0 < TILE ? shape[1] - j0 : TILE;
+            for (int64_t i = i0; i < i0 + ni; i++) {
+                char *p[3];
+                for (int k = 0; k < 3; k++) p[k] = ptrs[k] + i * st[k][0] + j0 * st[k][1];
+                bin_line(nj, p, inner, c);
+            }
+        }
+}
+
 static int is_cmp(int op) { return op >= LASK__EQ && op <= LASK__GE; }
 
 lask__ndarray *lask__nd_binary(int op, const lask__ndarray *a, int a_weak,
@@ -185,7 +203,10 @@ lask__ndarray *lask__nd_binary(int op, const lask__ndarray *a, int a_weak,
     bstrides(y, nd, shape, st[2]);
     char *ptrs[3] = {o->data, x->data, y->data};
     binctx c = {op, ct};
-    lask__nd_iter(nd, shape, 3, ptrs, st, bin_line, &c);
+    if (nd == 2 && (llabs(st[1][1]) > llabs(st[1][0]) || llabs(st[2][1]) > llabs(st[2][0])))
+        tiled2(shape, ptrs, st, &c);
+    else
+        lask__nd_iter(nd, shape, 3, ptrs, st, bin_line, &c);
 done:
     if (ca) lask_chunk_unref(&ca->h);
     if (cb) lask_chunk_unref(&cb->h);

@@ -203,8 +203,63 @@ static lask__ndarray *reduce_impl(int op, const lask__ndarray *a, const uint8_t 
     return o;
 }
 
+static void acc_line(int64_t n, char **p, const int64_t *st, void *ud) {
+    int32_t dt = *(const int32_t *)ud;
+    double *o = (double *)p[0];
+    if (dt == LASK_F64 && st[1] == 8 && st[0] == 8) {
+        const double *a = (const double *)p[1];
+        for (int64_t i = 0; i < n; i++) o[i] += a[i];
+    } else if (dt == LASK_F32 && st[1] == 4 && st[0] == 8) {
+        const float *a = (const float *)p[1];
+        for (int64_t i = 0; i < n; i++) o[i] += a[i];
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            *(double *)(p[0] + i * st[0]) += lask__nd_getd(p[1] + i * st[1], dt);
+    }
+}
+
+/* Float sums over outer axes with the innermost axis kept: add whole rows
+ * into the output in memory order instead of walking columns. */
+static lask__ndarray *sum_rows(const lask__ndarray *a, const uint8_t *axes, int keepdims,
+                               lask__nderr *e) {
+    int nd = a->ndim;
+    int64_t kshape[LASK__MAXDIM] = {0}, oshape[LASK__MAXDIM] = {0}, st[2][LASK__MAXDIM] = {{0}};
+    int onl = 0;
+    for (int i = 0; i < nd; i++) {
+        kshape[i] = axes[i] ? 1 : a->shape[i];
+        if (keepdims || !axes[i]) oshape[onl++] = kshape[i];
+    }
+    int64_t one = 1;
+    lask__ndarray *acc = lask__nd_full(LASK_F64, nd, kshape, 0, 0, 0, e);
+    if (!acc) return NULL;
+    (void)one;
+    for (int i = 0; i < nd; i++) {
+        st[0][i] = axes[i] ? 0 : acc->strides[i];
+        st[1][i] = a->strides[i];
+    }
+    char *ptrs[2] = {acc->data, a->data};
+    int32_t dt = a->dtype;
+    lask__nd_iter(nd, a->shape, 2, ptrs, st, acc_line, &dt);
+    lask__ndarray *o = acc;
+    if (a->dtype != LASK_F64) {
+        o = lask__nd_astype(acc, a->dtype, e);
+        lask_chunk_unref(&acc->h);
+        if (!o) return NULL;
+    }
+    lask__ndarray *r = lask__nd_reshape(o, onl, oshape, e);
+    lask_chunk_unref(&o->h);
+    return r;
+}
+
 lask__ndarray *lask__nd_reduce(int op, const lask__ndarray *a, const uint8_t *axes,
                                int keepdims, double ddof, lask__nderr *e) {
+    int nd = a->ndim;
+    if (op == LASK__RSUM && axes && nd >= 2 && !axes[nd - 1] && lask__dtype_isfloat(a->dtype) &&
+        a->strides[nd - 1] == lask_dtype_size(a->dtype) && a->size > 0) {
+        int any = 0;
+        for (int i = 0; i < nd; i++) any |= axes[i];
+        if (any) return sum_rows(a, axes, keepdims, e);
+    }
     return reduce_impl(op, a, axes, keepdims, ddof, 0, e);
 }
 
