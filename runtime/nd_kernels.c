@@ -175,6 +175,22 @@ static int32_t k_reduce(lask_ctx *ctx, const lask_value *args, int32_t nargs, la
     return put(k, lask__nd_reduce(op, a, all ? NULL : flags, ival(k, 2, 0) != 0, dval(k, 3, 0), &k->err), out);
 }
 
+/* (binop name, a, b, axes|nil, keepdims) -> sum(a op b) */
+static int32_t k_sum_binary(lask_ctx *ctx, const lask_value *args, int32_t nargs, lask_value *out, void *ud) {
+    KBEGIN;
+    const char *s = sval(k, 0);
+    int op = s ? lask__binop_from_name(s) : -1;
+    if (op < 0) return fail(k, "nd.sum_binary: unknown operation %s", s ? s : "(none)");
+    int wa, wb;
+    const lask__ndarray *a = arr(k, 1, &wa), *b = arr(k, 2, &wb);
+    if (!a || !b) { release(k); return fail(k, "%s: operands must be arrays or numbers", "nd.sum_binary"); }
+    const lask__ndarray *full = a->ndim >= b->ndim ? a : b;
+    uint8_t flags[LASK__MAXDIM];
+    int all;
+    if (!axes_flags(k, 3, full, flags, &all)) return put(k, NULL, out);
+    return put(k, lask__nd_sum_binary(op, a, wa, b, wb, all ? NULL : flags, ival(k, 4, 0) != 0, &k->err), out);
+}
+
 /* (opname, {parts}): fold partial results elementwise */
 static int32_t k_combine(lask_ctx *ctx, const lask_value *args, int32_t nargs, lask_value *out, void *ud) {
     KBEGIN;
@@ -468,7 +484,7 @@ int32_t lask__register_nd_kernels(lask_runtime *rt) {
         st = lask_register_kernel(rt, name, k_reduce, (void *)(intptr_t)i);
     }
     static const struct { const char *name; lask_kernel_fn fn; void *ud; } ks[] = {
-        {"nd.where", k_where, NULL}, {"nd.astype", k_astype, NULL}, {"nd.copy", k_copy, NULL},
+        {"nd.where", k_where, NULL}, {"nd.sum_binary", k_sum_binary, NULL}, {"nd.astype", k_astype, NULL}, {"nd.copy", k_copy, NULL},
         {"nd.combine", k_combine, NULL}, {"nd.moments_finish", k_moments_finish, NULL},
         {"nd.arg_partial", k_arg_partial, NULL}, {"nd.arg_finish", k_arg_finish, NULL},
         {"nd.cumulative", k_cumulative, NULL}, {"nd.transpose", k_transpose, NULL},

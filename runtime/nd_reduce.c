@@ -423,3 +423,85 @@ lask__ndarray *lask__nd_cumulative(int op, const lask__ndarray *a, int axis, las
     }
     return o;
 }
+
+/* sum(a op b) over axes without materialising a op b: bands of rows are
+ * combined and reduced while they are in cache. a and b have the shape of
+ * the result of op (or are weak scalars). */
+lask__ndarray *lask__nd_sum_binary(int op, const lask__ndarray *a, int a_weak,
+                                   const lask__ndarray *b, int b_weak, const uint8_t *axes,
+                                   int keepdims, lask__nderr *e) {
+    const lask__ndarray *full = a->ndim >= b->ndim ? a : b;
+    int nd = full->ndim;
+    int plain = nd >= 1 && (a->ndim == nd || (a->ndim == 0 && a_weak)) &&
+                (b->ndim == nd || (b->ndim == 0 && b_weak));
+    for (int i = 0; plain && i < nd; i++)
+        plain = (a->ndim == 0 || a->shape[i] == full->shape[i]) && (b->ndim == 0 || b->shape[i] == full->shape[i]);
+    if (!plain || full->shape[0] == 0) {
+        lask__ndarray *t = lask__nd_binary(op, a, a_weak, b, b_weak, e);
+        if (!t) return NULL;
+        lask__ndarray *o = lask__nd_reduce(LASK__RSUM, t, axes, keepdims, 0, e);
+        lask_chunk_unref(&t->h);
+        return o;
+    }
+    int64_t rowbytes = full->size / full->shape[0] * 8;
+    int64_t band = rowbytes > 0 ? (256 * 1024) / rowbytes : full->shape[0];
+    if (band < 1) band = 1;
+    int red0 = axes ? axes[0] != 0 : 1;
+    uint8_t ax[LASK__MAXDIM];
+    for (int i = 0; i < nd; i++) ax[i] = axes ? axes[i] : 1;
+    lask__ndarray *acc = NULL, *out = NULL;
+    int64_t st[LASK__MAXDIM], sp[LASK__MAXDIM], one[LASK__MAXDIM];
+    for (int i = 0; i < nd; i++) { st[i] = 0; sp[i] = full->shape[i]; one[i] = 1; }
+    for (int64_t r = 0; r < full->shape[0]; r += band) {
+        st[0] = r;
+        sp[0] = r + band < full->shape[0] ? r + band : full->shape[0];
+        lask__ndarray *va = a->ndim ? lask__nd_slice(a, st, sp, one, e) : (lask__ndarray *)lask_chunk_ref((lask_chunk *)&a->h);
+        lask__ndarray *vb = b->ndim ? lask__nd_slice(b, st, sp, one, e) : (lask__ndarray *)lask_chunk_ref((lask_chunk *)&b->h);
+        lask__ndarray *t = va && vb ? lask__nd_binary(op, va, a_weak, vb, b_weak, e) : NULL;
+        if (va) lask_chunk_unref(&va->h);
+        if (vb) lask_chunk_unref(&vb->h);
+        lask__ndarray *s = t ? lask__nd_reduce(LASK__RSUM, t, ax, 1, 0, e) : NULL;
+        if (t) lask_chunk_unref(&t->h);
+        if (!s) goto fail;
+        if (red0) {
+            if (!acc) acc = s;
+            else {
+                lask__ndarray *n2 = lask__nd_binary(LASK__ADD, acc, 0, s, 0, e);
+                lask_chunk_unref(&acc->h);
+                lask_chunk_unref(&s->h);
+                acc = n2;
+                if (!acc) goto fail;
+            }
+        } else {
+            if (!out) {
+                int64_t osh[LASK__MAXDIM];
+                for (int i = 0; i < nd; i++) osh[i] = i == 0 ? full->shape[0] : s->shape[i];
+                out = lask__ndarray_alloc(s->dtype, nd, osh);
+                if (!out) { lask_chunk_unref(&s->h); lask__nd_seterr(e, "out of memory"); goto fail; }
+            }
+            int64_t o0[LASK__MAXDIM] = {0}, o1[LASK__MAXDIM];
+            for (int i = 0; i < nd; i++) o1[i] = out->shape[i];
+            o0[0] = r;
+            o1[0] = sp[0];
+            lask__ndarray *dst = lask__nd_slice(out, o0, o1, one, e);
+            if (!dst) { lask_chunk_unref(&s->h); goto fail; }
+            lask__nd_copyinto(dst, s);
+            lask_chunk_unref(&dst->h);
+            lask_chunk_unref(&s->h);
+        }
+    }
+    {
+        lask__ndarray *res = red0 ? acc : out;
+        if (keepdims) return res;
+        int64_t osh[LASK__MAXDIM];
+        int n = 0;
+        for (int i = 0; i < nd; i++) if (!ax[i]) osh[n++] = res->shape[i];
+        lask__ndarray *r2 = lask__nd_reshape(res, n, osh, e);
+        lask_chunk_unref(&res->h);
+        return r2;
+    }
+fail:
+    if (acc) lask_chunk_unref(&acc->h);
+    if (out) lask_chunk_unref(&out->h);
+    return NULL;
+}

@@ -128,6 +128,11 @@ lask__ndarray *lask__nd_arg_combine(int op, const lask__ndarray *const *parts,
                                     int n, lask__nderr *e);
 /* The index channel of an arg partial as int64 (trailing axis dropped). */
 lask__ndarray *lask__nd_arg_finish(const lask__ndarray *p, lask__nderr *e);
+/* sum(a op b) over axes, in bands of rows so a op b is never stored whole
+ * (a fused elementwise + reduction partial). */
+lask__ndarray *lask__nd_sum_binary(int op, const lask__ndarray *a, int a_weak,
+                                   const lask__ndarray *b, int b_weak, const uint8_t *axes,
+                                   int keepdims, lask__nderr *e);
 /* cumsum (op RSUM) / cumprod (RPROD) along axis. */
 lask__ndarray *lask__nd_cumulative(int op, const lask__ndarray *a, int axis,
                                    lask__nderr *e);

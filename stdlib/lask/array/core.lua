@@ -372,7 +372,8 @@ function M.elemwise(kernel, metafn, args, level)
   local parts = {kernel}
   for i, a in ipairs(al) do parts[i + 1] = M.is_array(a) and a.name or a end
   local name = M.tokenize_name(kernel:gsub("^nd%.", ""), table.unpack(parts, 1, #al + 1))
-  return M.from_blocks(name, chunks, dtype, function(idx, key)
+  local out
+  out = M.from_blocks(name, chunks, dtype, function(idx, key)
     local targs = {}
     for i, a in ipairs(al) do
       if M.is_array(a) then
@@ -388,6 +389,9 @@ function M.elemwise(kernel, metafn, args, level)
     end
     return core.task(key, kernel, table.unpack(targs, 1, #al))
   end)
+  -- remember a binary op, so a sum over it can fuse (lask.array.reduce)
+  if #al == 2 then out._ew = {op = kernel:gsub("^nd%.", ""), args = al} end
+  return out
 end
 
 local binops = {add = "__add", sub = "__sub", mul = "__mul", div = "__div", floordiv = "__idiv",

@@ -113,6 +113,45 @@ local function make(op)
     local flags = {}
     for d, r in ipairs(red) do flags[d] = r and "1" or "0" end
     local name = C.tokenize_name(op, x.name, table.concat(flags), keepdims, ddof, split_every)
+    -- sum/mean of a binary elementwise result: one fused task per block
+    local fuse
+    if (op == "sum" or op == "mean") and x._ew then
+      fuse = x._ew
+      for _, a in ipairs(fuse.args) do
+        if C.is_array(a) and C.shape_str(a.shape) ~= C.shape_str(x.shape) then fuse = nil; break end
+      end
+    end
+    local function sum_partial(key, b, idx)
+      if not fuse then return core.task(key, "nd.sum", b, axl, true) end
+      local ops = {}
+      for i, a in ipairs(fuse.args) do ops[i] = C.is_array(a) and C.block(a, idx) or a end
+      return core.task(key, "nd.sum_binary", fuse.op, ops[1], ops[2], axl, true)
+    end
+    if op == "mean" and not fuse then
+      for _, c in ipairs(x.chunks) do for _, v in ipairs(c) do if C.isnan(v) then fuse = false end end end
+    end
+    if op == "mean" and fuse ~= false then
+      -- sum partials, divided by the count at the end
+      local count = 1
+      for d, r in ipairs(red) do if r then count = count * x.shape[d] end end
+      local dtype = x.dtype == "float32" and "float32" or "float64"
+      return reduction(x, red, keepdims, split_every, name, dtype, sum_partial,
+        function(key, g) return core.task(key, "nd.combine", "sum", list(g)) end,
+        function(key, t, bshape)
+          local q = core.task(key .. "-q", "nd.div", t, count + 0.0)
+          if dtype == "float32" then q = core.task(key .. "-c", "nd.astype", q, "float32") end
+          return reshape_to(key, q, bshape)
+        end)
+    end
+    if op == "sum" and fuse then
+      local dtype = nd.zeros({1}, x.dtype):sum{axis = 1, keepdims = true}.dtype
+      return reduction(x, red, keepdims, split_every, name, dtype, sum_partial,
+        function(key, g) return core.task(key, "nd.combine", "sum", list(g)) end,
+        function(key, t, bshape)
+          if keepdims then return t end
+          return reshape_to(key, t, bshape)
+        end)
+    end
     if simple[op] then
       local dtype = nd.zeros({1}, x.dtype)[op](nd.zeros({1}, x.dtype), {axis = 1, keepdims = true}).dtype
       if (op == "min" or op == "max") then
