@@ -117,6 +117,28 @@ TEST(reductions_match_loops) {
     UNREF(mc); UNREF(var); UNREF(am); UNREF(ap); UNREF(af); UNREF(cs); UNREF(empty);
 }
 
+TEST(fused_sum_and_row_sums) {
+    int64_t s[2] = {300, 70}, st[2] = {70, 300};
+    lask__ndarray *a = seq(LASK_F64, 2, s, 0), *b = seq(LASK_F64, 2, st, 3);
+    lask__nderr e;
+    lask__ndarray *bt = lask__nd_transpose(b, NULL, &e);
+    uint8_t ax0[2] = {1, 0}, ax1[2] = {0, 1};
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *ax = k ? ax1 : ax0;
+        lask__ndarray *f = lask__nd_sum_binary(LASK__MUL, a, 0, bt, 0, ax, 0, &e);
+        lask__ndarray *t = lask__nd_binary(LASK__MUL, a, 0, bt, 0, &e);
+        CHECK(f && f->ndim == 1 && f->shape[0] == (k ? 300 : 70));
+        for (int64_t i = 0; f && i < f->shape[0]; i++) {
+            double want = 0;
+            for (int64_t j = 0; j < (k ? 70 : 300); j++) want += k ? at2(t, i, j) : at2(t, j, i);
+            CHECK(fabs(at1(f, i) - want) <= 1e-9 * fabs(want));
+        }
+        lask_chunk_unref(&f->h);
+        lask_chunk_unref(&t->h);
+    }
+    UNREF(a); UNREF(b); UNREF(bt);
+}
+
 TEST(nan_propagates_in_max) {
     int64_t s[1] = {4};
     lask__ndarray *a = seq(LASK_F64, 1, s, 0);
@@ -249,6 +271,7 @@ int main(void) {
     RUN(broadcast_mismatch_message);
     RUN(transposed_operand);
     RUN(reductions_match_loops);
+    RUN(fused_sum_and_row_sums);
     RUN(nan_propagates_in_max);
     RUN(slices_and_selection);
     RUN(matmul_against_loops);
