@@ -192,6 +192,14 @@ static int reduce(lua_State *L) {
     reduce_opts(L, 2, a, flags, &all, &keep, &ddof, &single);
     lask__nderr e = {{0}};
     lask__ndarray *o = lask__nd_reduce(op, a, all ? NULL : flags, keep, ddof, &e);
+    if (o && (op == LASK__RARGMIN || op == LASK__RARGMAX)) {
+        /* positions are 1-based in Lua */
+        lask__ndarray *one = lask__nd_scalar(LASK_I64, 0, 1, 1);
+        lask__ndarray *p = one ? lask__nd_binary(LASK__ADD, o, 0, one, 1, &e) : NULL;
+        if (one) lask_chunk_unref(&one->h);
+        lask_chunk_unref(&o->h);
+        o = p;
+    }
     if (o && o->ndim == 0) {     /* a full reduction gives a Lua number */
         push_elem(L, o->data, o->dtype);
         lask_chunk_unref(&o->h);

@@ -79,7 +79,7 @@ describe("local arrays (lask.core.ndarray)", function()
     assert.is_true(close(math.sqrt(m2 / 63), a:std()))
     assert.same({1, 9}, a:max{axis = 1, keepdims = true}.shape)
     local mx, at = -math.huge, 0
-    for i = 1, 7 do for j = 1, 9 do if A[i][j] > mx then mx, at = A[i][j], (i - 1) * 9 + j - 1 end end end
+    for i = 1, 7 do for j = 1, 9 do if A[i][j] > mx then mx, at = A[i][j], (i - 1) * 9 + j end end end
     assert.equal(at, a:argmax())
     assert.equal(mx, a:max())
   end)

@@ -200,7 +200,8 @@ local function make(op)
         end,
         function(key, g) return core.task(key, "nd.combine", op, list(g)) end,
         function(key, t, bshape)
-          return reshape_to(key, core.task(key .. "-f", "nd.arg_finish", t), bshape)
+          local f = core.task(key .. "-f", "nd.arg_finish", t)
+          return reshape_to(key, core.task(key .. "-1", "nd.add", f, 1), bshape)   -- 1-based
         end)
     end
   end
