@@ -284,6 +284,36 @@ describe("lask.array", function()
     end
   end)
 
+  it("pads stencils with constants, nearest and reflected edges", function()
+    local x = da.arange(10, {chunks = 4}):astype("float64")
+    local function left_neighbour(b)      -- out[i] = b[i - 1] on the overlapped block
+      local o = b:copy()
+      for i = 2, b.shape[1] do o:set(i, b:get(i - 1)) end
+      return o
+    end
+    local want = {
+      [-1] = {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8},
+      nearest = {0, 0, 1, 2, 3, 4, 5, 6, 7, 8},
+      reflect = {0, 0, 1, 2, 3, 4, 5, 6, 7, 8},
+    }
+    for boundary, w in pairs(want) do
+      local got = x:map_overlap(left_neighbour, {depth = 1, boundary = boundary}):compute():totable()
+      assert.same(w, got, tostring(boundary))
+    end
+    local e = errmsg(function() return x:map_overlap(left_neighbour, {depth = 5}) end)
+    assert.truthy(e:find("depth 5 on axis 1", 1, true))
+  end)
+
+  it("drops and adds axes in map_blocks", function()
+    local x = da.from_table(A, {chunks = {3, 4}})
+    local rows = x:map_blocks(function(b) return b:sum{axis = 2} end, {drop_axis = 2})
+    local want = {}
+    for i = 1, 7 do want[i] = 0; for j = 1, 9 do want[i] = want[i] + A[i][j] end end
+    assert_table_close(want, rows:compute():totable())
+    local up = da.arange(6, {chunks = 2}):map_blocks(function(b) return b:expand_dims(1) end, {new_axis = 1})
+    assert.same({1, 6}, up:compute().shape)
+  end)
+
   it("reads and writes .npy files", function()
     local path = os.tmpname()
     X:to_npy(path)
