@@ -44,6 +44,11 @@ lask__ndarray *lask__nd_random(int kind, int32_t dtype, uint64_t seed, int32_t n
     for (int64_t k = 0, w = 0; k < o->size; k += rowlen) {
         int64_t g = 0;
         for (int d = 0; d < nd; d++) g = g * gshape[d] + start[d] + idx[d];
+        if (kind == LASK__RAND_UNIFORM && dtype == LASK_F64) {   /* the common case, vectorisable */
+            double *out = (double *)o->data + w, span = p2 - p1;
+            for (int64_t j = 0; j < rowlen; j++) out[j] = p1 + span * unit(draw(key, (uint64_t)(g + j)));
+            w += rowlen;
+        } else
         for (int64_t j = 0; j < rowlen; j++, w++) {
             uint64_t gi = (uint64_t)(g + j);
             char *dst = o->data + w * es;
