@@ -108,7 +108,7 @@ describe("local arrays (lask.core.ndarray)", function()
 
   it("prints like NumPy and abbreviates large arrays", function()
     assert.equal("array([[1, 2],\n       [3, 4]])", tostring(nd.from_table{{1, 2}, {3, 4}}))
-    assert.equal("array([1.5,  2.], dtype=float32)", tostring(nd.from_table({1.5, 2}, "float32")))
+    assert.equal("array([1.5, 2. ], dtype=float32)", tostring(nd.from_table({1.5, 2}, "float32")))
     local big = tostring(nd.arange(5000))
     assert.truthy(big:find("...", 1, true))
     assert.is_true(#big < 200)
