@@ -530,7 +530,9 @@ int lask__norm_key(lua_State *L, int idx, int ndim, const int64_t *shape, int64_
             int isint;
             lua_Integer v = lua_tointegerx(L, -1, &isint);
             int64_t x = v < 0 ? v + len : v - 1;
-            if (!isint || v == 0 || x < 0 || x >= len)
+            if (!isint)
+                luaL_error(L, "index %s of axis %d is not an integer", lua_tostring(L, -1), i + 1);
+            if (v == 0 || x < 0 || x >= len)
                 luaL_error(L, "index %s out of range for axis %d of length %d (indices are 1..%d or -%d..-1)",
                            lua_tostring(L, -1), i + 1, (int)len, (int)len, (int)len);
             start[i] = x; stop[i] = x + 1; drop[i] = 1;

@@ -176,6 +176,11 @@ local function random_array(kind, shp, p1, p2, opts, level)
   opts = opts_of(opts, "random." .. kind, level + 1)
   shp = check_shape(shp, "random." .. kind, level + 1)
   local dtype = C.check_dtype(opts.dtype, level + 1) or (kind == "randint" and "int64" or "float64")
+  local isfloat = dtype == "float64" or dtype == "float32"
+  if (kind == "randint") == isfloat or dtype == "bool" then
+    error(("random.%s: dtype %s does not fit (%s)"):format(kind, dtype,
+      kind == "randint" and "int64, int32 or uint8" or "float64 or float32"), level + 1)
+  end
   local chunks = C.normalize_chunks(opts.chunks, shp, dtype, level + 1)
   local seed = seed_of(opts)
   local offs = {}
