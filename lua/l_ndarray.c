@@ -641,6 +641,36 @@ static int m_index(lua_State *L) {
     return luaL_error(L, "cannot index an ndarray with a %s", luaL_typename(L, 2));
 }
 
+/* a[key] = v: writes into a (copying it first when it is shared, as :set) */
+static int m_newindex(lua_State *L) {
+    lask__lchunk *u = luaL_checkudata(L, 1, lask__kind_mtname(MT));
+    lask__ndarray *a = (lask__ndarray *)u->c;
+    int t = lua_type(L, 2);
+    if (t != LUA_TTABLE && t != LUA_TNUMBER)
+        return luaL_error(L, "ndarray fields are read-only; assign slices with a[{...}] = value");
+    lask__ndarray *v = slice_key(L, a, 2);     /* checks the key first */
+    lask_chunk_unref(&v->h);
+    int wv;
+    lask__ndarray *tmp;
+    const lask__ndarray *src = operand(L, 3, &wv, &tmp);
+    lask__nderr e = {{0}};
+    if (atomic_load(&a->h.refs) > 1 || a->base) {
+        lask__ndarray *c = lask__nd_astype(a, -1, &e);
+        if (!c) { if (tmp) lask_chunk_unref(&tmp->h); return luaL_error(L, "%s", e.msg); }
+        lask_chunk_unref(u->c);
+        u->c = &c->h;
+        a = c;
+    }
+    v = slice_key(L, a, 2);
+    lask__ndarray *b = lask__nd_broadcast_to(src, v->ndim, v->shape, &e);
+    if (tmp) lask_chunk_unref(&tmp->h);
+    if (!b) { lask_chunk_unref(&v->h); return luaL_error(L, "assignment: %s", e.msg); }
+    lask__nd_copyinto(v, b);
+    lask_chunk_unref(&b->h);
+    lask_chunk_unref(&v->h);
+    return 0;
+}
+
 static int m_len(lua_State *L) {
     lask__ndarray *a = lask__check_nd(L, 1);
     if (a->ndim == 0) return luaL_error(L, "len() of a 0-d array");
@@ -918,7 +948,7 @@ static void register_kernels(lua_State *L) {
 
 int luaopen_lask_core_ndarray(lua_State *L) {
     static const luaL_Reg meta[] = {
-        {"__index", m_index}, {"__add", m_add}, {"__sub", m_sub}, {"__mul", m_mul},
+        {"__index", m_index}, {"__newindex", m_newindex}, {"__add", m_add}, {"__sub", m_sub}, {"__mul", m_mul},
         {"__div", m_div}, {"__idiv", m_idiv}, {"__mod", m_mod}, {"__pow", m_pow},
         {"__unm", m_unm}, {"__band", m_band}, {"__bor", m_bor}, {"__bxor", m_bxor},
         {"__bnot", m_bnot}, {"__len", m_len}, {"__tostring", m_tostring}, {NULL, NULL}};

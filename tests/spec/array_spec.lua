@@ -106,6 +106,18 @@ describe("local arrays (lask.core.ndarray)", function()
     assert.equal(40, a:get(2, 2))
   end)
 
+  it("assigns slices with broadcasting", function()
+    local a = nd.zeros({3, 4})
+    a[{{1, 2}, {}}] = 5
+    a[{3, {2, 4, 2}}] = nd.from_table{7, 8}
+    assert.same({{5, 5, 5, 5}, {5, 5, 5, 5}, {0, 7, 0, 8}}, a:totable())
+    local t = a:T()
+    t[{1}] = -1                                      -- t shares a's data: copied first
+    assert.same({-1, -1, -1}, t[{1}]:totable())
+    assert.equal(5, a:get(1, 1))
+    assert.truthy(errmsg(function() a[{{}, {}}] = nd.ones({5}) end):find("(5,) and (3, 4)", 1, true))
+  end)
+
   it("prints like NumPy and abbreviates large arrays", function()
     assert.equal("array([[1, 2],\n       [3, 4]])", tostring(nd.from_table{{1, 2}, {3, 4}}))
     assert.equal("array([1.5, 2. ], dtype=float32)", tostring(nd.from_table({1.5, 2}, "float32")))
