@@ -427,9 +427,58 @@ lask__ndarray *lask__nd_cumulative(int op, const lask__ndarray *a, int axis, las
 /* sum(a op b) over axes without materialising a op b: bands of rows are
  * combined and reduced while they are in cache. a and b have the shape of
  * the result of op (or are weak scalars). */
+/* The 2-d float64 case of sum(a op b), the one (x + x:T()).mean() needs:
+ * one pass in TILE x TILE squares (a transposed operand stays in cache), no
+ * temporary at all. */
+#define FTILE 64
+#define FLOOP(EXPR) do { \
+    for (int64_t i0 = 0; i0 < n0; i0 += FTILE) \
+        for (int64_t j0 = 0; j0 < n1; j0 += FTILE) { \
+            int64_t ie = i0 + FTILE < n0 ? i0 + FTILE : n0, je = j0 + FTILE < n1 ? j0 + FTILE : n1; \
+            for (int64_t i = i0; i < ie; i++) { \
+                const double *pa = A + i * a0, *pb = B + i * b0; \
+                if (red0 && !red1) \
+                    for (int64_t j = j0; j < je; j++) { double x = pa[j * a1], y = pb[j * b1]; acc[j] += (EXPR); } \
+                else { \
+                    double s = 0; \
+                    for (int64_t j = j0; j < je; j++) { double x = pa[j * a1], y = pb[j * b1]; s += (EXPR); } \
+                    acc[red0 ? 0 : i] += s; \
+                } \
+            } \
+        } } while (0)
+
+static lask__ndarray *fused2d(int op, const lask__ndarray *a, const lask__ndarray *b, int red0,
+                              int red1, int keepdims, lask__nderr *e) {
+    int64_t n0 = a->shape[0], n1 = a->shape[1];
+    int64_t a0 = a->strides[0] / 8, a1 = a->strides[1] / 8, b0 = b->strides[0] / 8, b1 = b->strides[1] / 8;
+    int64_t osh[2] = {red0 ? 1 : n0, red1 ? 1 : n1};
+    lask__ndarray *o = lask__nd_full(LASK_F64, 2, osh, 0, 0, 0, e);
+    if (!o) return NULL;
+    double *acc = (double *)o->data;
+    const double *A = (const double *)a->data, *B = (const double *)b->data;
+    switch (op) {
+    case LASK__ADD: FLOOP(x + y); break;
+    case LASK__SUB: FLOOP(x - y); break;
+    default: FLOOP(x * y); break;
+    }
+    if (keepdims) return o;
+    int64_t sh[2];
+    int n = 0;
+    if (!red0) sh[n++] = n0;
+    if (!red1) sh[n++] = n1;
+    lask__ndarray *r = lask__nd_reshape(o, n, sh, e);
+    lask_chunk_unref(&o->h);
+    return r;
+}
+
 lask__ndarray *lask__nd_sum_binary(int op, const lask__ndarray *a, int a_weak,
                                    const lask__ndarray *b, int b_weak, const uint8_t *axes,
                                    int keepdims, lask__nderr *e) {
+    if ((op == LASK__ADD || op == LASK__SUB || op == LASK__MUL) && a->dtype == LASK_F64 &&
+        b->dtype == LASK_F64 && a->ndim == 2 && b->ndim == 2 && a->shape[0] == b->shape[0] &&
+        a->shape[1] == b->shape[1] && a->strides[0] % 8 == 0 && a->strides[1] % 8 == 0 &&
+        b->strides[0] % 8 == 0 && b->strides[1] % 8 == 0)
+        return fused2d(op, a, b, axes ? axes[0] != 0 : 1, axes ? axes[1] != 0 : 1, keepdims, e);
     const lask__ndarray *full = a->ndim >= b->ndim ? a : b;
     int nd = full->ndim;
     int plain = nd >= 1 && (a->ndim == nd || (a->ndim == 0 && a_weak)) &&

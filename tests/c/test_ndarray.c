@@ -136,6 +136,12 @@ TEST(fused_sum_and_row_sums) {
         lask_chunk_unref(&f->h);
         lask_chunk_unref(&t->h);
     }
+    lask__ndarray *all = lask__nd_sum_binary(LASK__SUB, a, 0, bt, 0, NULL, 0, &e);
+    lask__ndarray *t = lask__nd_binary(LASK__SUB, a, 0, bt, 0, &e);
+    lask__ndarray *want = lask__nd_reduce(LASK__RSUM, t, NULL, 0, 0, &e);
+    CHECK(all && all->ndim == 0);
+    CHECK(all && fabs(lask__nd_getd(all->data, LASK_F64) - lask__nd_getd(want->data, LASK_F64)) < 1e-6);
+    UNREF(all); UNREF(t); UNREF(want);
     UNREF(a); UNREF(b); UNREF(bt);
 }
 
