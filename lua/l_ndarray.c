@@ -946,6 +946,13 @@ static void register_kernels(lua_State *L) {
     pthread_mutex_unlock(&reg_lock);
 }
 
+/* nd.register_kernels(): make sure this state's runtime has the nd.* kernels
+ * (the module registers them when it opens, if the runtime exists then) */
+static int l_register(lua_State *L) {
+    register_kernels(L);
+    return 0;
+}
+
 int luaopen_lask_core_ndarray(lua_State *L) {
     static const luaL_Reg meta[] = {
         {"__index", m_index}, {"__newindex", m_newindex}, {"__add", m_add}, {"__sub", m_sub}, {"__mul", m_mul},
@@ -1006,6 +1013,7 @@ int luaopen_lask_core_ndarray(lua_State *L) {
         {"concatenate", l_concatenate}, {"stack", l_stack}, {"block", l_block},
         {"where", l_where}, {"matmul", m_matmul}, {"blas_threads", l_blas_threads},
         {"normalize_key", l_normalize_key}, {"broadcast_shapes", l_broadcast_shapes},
+        {"register_kernels", l_register},
         {NULL, NULL}};
     luaL_newlib(L, funcs);
     lask__kind_metatable(L, MT);

@@ -11,6 +11,8 @@ local nd = require "lask.core.ndarray"
 local config = require "lask.config"
 local collection = require "lask.collection"
 
+nd.register_kernels()
+
 local M = {}
 local methods = {}
 local Array = {__name = "lask.Array"}
