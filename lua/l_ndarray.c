@@ -11,7 +11,6 @@
  * first copies (copy-on-write), and other holders never see the change.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bridge.h"
@@ -927,23 +926,11 @@ static int l_broadcast_shapes(lua_State *L) {
 
 /* ---- registration */
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static lask_runtime *registered[64];
-
+/* Registering again only rewrites the same functions under the runtime's
+ * lock, so every state that opens the module may do it. */
 static void register_kernels(lua_State *L) {
     lask_runtime *rt = lask__runtime(L);
-    if (!rt) return;
-    pthread_mutex_lock(&reg_lock);
-    int found = 0, i = 0;
-    for (; i < 64 && registered[i]; i++) if (registered[i] == rt) found = 1;
-    /* a runtime may be freed and another get its address: registering
-     * again only replaces the same functions, so a stale entry is harmless */
-    if (!found) {
-        lask__register_nd_kernels(rt);
-        if (i < 64) registered[i] = rt;
-        else { memset(registered, 0, sizeof registered); registered[0] = rt; }
-    }
-    pthread_mutex_unlock(&reg_lock);
+    if (rt) lask__register_nd_kernels(rt);
 }
 
 /* nd.register_kernels(): make sure this state's runtime has the nd.* kernels
