@@ -36,7 +36,7 @@ BLAS_INC  := -I/usr/include/x86_64-linux-gnu/openblas-pthread
 CFLAGS    ?= $(OPT) -g $(ARCH)
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE -pthread \
              -Iruntime $(BLAS_INC) $(SANFLAGS) $(CFLAGS)
-RT_LIBS   := -lopenblas -lcsv -lzstd -lsnappy -llz4 -lz -lm -lpthread
+RT_LIBS   := -lopenblas -lcsv -lzstd -lsnappy -llz4 -lbrotlidec -lz -lm -lpthread
 LDFLAGS   += $(SANFLAGS) -L/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 RT_SRC    := $(sort $(wildcard runtime/*.c))
