@@ -182,12 +182,14 @@ static double pow10i(int32_t s) {
     return pow(10.0, (double)s);
 }
 
-/* Big-endian two's complement bytes -> double. */
+/* Big-endian two's complement bytes -> double. Negative numbers are summed
+ * as their complement so no precision is lost to cancellation. */
 static double be_decimal(const uint8_t *p, int64_t n) {
+    int neg = n > 0 && (p[0] & 0x80);
+    uint8_t x = neg ? 0xff : 0;
     double v = 0;
-    for (int64_t i = 0; i < n; i++) v = v * 256.0 + p[i];
-    if (n > 0 && (p[0] & 0x80)) v -= ldexp(1.0, (int)(8 * (n < 128 ? n : 128)));
-    return v;
+    for (int64_t i = 0; i < n; i++) v = v * 256.0 + (uint8_t)(p[i] ^ x);
+    return neg ? -(v + 1) : v;
 }
 
 /* Convert n fixed-width physical values (PLAIN layout at src) into the
