@@ -87,6 +87,12 @@ void lask__pq_close(lask__pq_file *f);
 /* Column position by name, or -1. */
 int32_t lask__pq_find(const lask__pq_file *f, const char *name);
 
+/* A statistics bound of column c in the column's output domain: returns 0
+ * when unusable, 1 integer (*i; int64 and timestamps in ns), 2 number (*d),
+ * 3 boolean (*i), 4 string (the bytes p[0..len-1] as they are). */
+int32_t lask__pq_stat_value(const lask__pq_column *c, const uint8_t *p, int32_t len,
+                            int32_t legacy, int64_t *i, double *d);
+
 /* Decode row group rg (0-based) into a new frame holding the columns named
  * in cols (all flat columns when ncols < 0; nested ones are then an error).
  * When buf is not NULL it holds the whole file (n bytes) and no I/O is

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,4 +502,62 @@ int32_t lask__pq_open(const char *path, lask__pq_file **out, char *err, size_t e
 int32_t lask__pq_open_mem(const char *name, const uint8_t *buf, int64_t n,
                           lask__pq_file **out, char *err, size_t errlen) {
     return open_common(name, -1, buf, n, out, err, errlen);
+}
+
+int32_t lask__pq_stat_value(const lask__pq_column *c, const uint8_t *p, int32_t len,
+                            int32_t legacy, int64_t *i, double *d) {
+    if (!p || len < 0 || c->nested || c->coltype < 0) return 0;
+    int64_t v64;
+    int32_t v32;
+    switch (c->physical) {
+    case PQ_BOOLEAN:
+        if (len < 1) return 0;
+        *i = p[0] != 0;
+        return 3;
+    case PQ_INT32:
+        if (len != 4) return 0;
+        memcpy(&v32, p, 4);
+        if (c->coltype == LASK_COL_FLOAT64) { *d = v32 / pow(10.0, c->scale); return 2; }
+        if (c->coltype == LASK_COL_TIMESTAMP) { *i = (int64_t)v32 * INT64_C(86400000000000); return 1; }
+        if (c->logical == PQ_L_INT && !c->is_signed) { if (legacy) return 0; *i = (uint32_t)v32; return 1; }
+        *i = v32;
+        return 1;
+    case PQ_INT64:
+        if (len != 8) return 0;
+        memcpy(&v64, p, 8);
+        if (c->coltype == LASK_COL_FLOAT64) { *d = (double)v64 / pow(10.0, c->scale); return 2; }
+        if (c->logical == PQ_L_INT && !c->is_signed && (legacy || v64 < 0)) return 0;
+        if (c->coltype == LASK_COL_TIMESTAMP) {
+            int64_t mul = c->logical == PQ_L_DATE ? INT64_C(86400000000000)
+                        : c->unit == 1 ? 1000000 : c->unit == 2 ? 1000 : 1;
+            if (v64 > INT64_MAX / mul || v64 < INT64_MIN / mul) return 0;
+            v64 *= mul;
+        }
+        *i = v64;
+        return 1;
+    case PQ_FLOAT: {
+        float f;
+        if (len != 4) return 0;
+        memcpy(&f, p, 4);
+        if (isnan(f)) return 0;
+        *d = f;
+        return 2;
+    }
+    case PQ_DOUBLE:
+        if (len != 8) return 0;
+        memcpy(d, p, 8);
+        return isnan(*d) ? 0 : 2;
+    case PQ_BYTE_ARRAY: case PQ_FLBA:
+        if (c->coltype == LASK_COL_FLOAT64) {
+            if (len < 1 || len > 32) return 0;
+            int neg = p[0] & 0x80;
+            double v = 0;
+            for (int32_t k = 0; k < len; k++) v = v * 256.0 + (uint8_t)(p[k] ^ (neg ? 0xff : 0));
+            *d = (neg ? -(v + 1) : v) / pow(10.0, c->scale);
+            return 2;
+        }
+        return legacy ? 0 : 4;
+    default:
+        return 0;
+    }
 }
