@@ -7,7 +7,8 @@
  *     rowgroup: 1-based; columns: list of names or nil (every flat column,
  *     then the partition columns); filters: nil or a flat list of records
  *     group, column, op, nvalues, value... (same group = AND, groups OR);
- *     partitions: nil or a flat list name, value, ... of constant columns;
+ *     partitions: nil or a flat list name, present, value, ... of constant
+ *     columns (present false: missing);
  *     index: the index column's name or nil. -> a frame chunk
  *   parquet.write(frame, path, compression, row_group_size, partition_on,
  *                 filename) -> nil
@@ -133,15 +134,18 @@ static int32_t parse_spec(const lask_value *args, int32_t nargs, readspec *s, ch
         }
     }
     if (nargs > 4 && args[4].type == LASK_LIST) {
-        int32_t n = args[4].len / 2;
+        /* triples: name, present (bool), value */
+        int32_t n = args[4].len / 3;
         s->nparts = n;
         s->pnames = calloc((size_t)(n ? n : 1), sizeof *s->pnames);
         s->pvals = calloc((size_t)(n ? n : 1), sizeof *s->pvals);
         if (!s->pnames || !s->pvals) return LASK_ENOMEM;
         for (int32_t i = 0; i < n; i++) {
-            if (!(s->pnames[i] = value_str(&args[4].u.items[2 * i], NULL)) ||
-                value_scalar(&args[4].u.items[2 * i + 1], &s->pvals[i]))
+            const lask_value *it = &args[4].u.items[3 * i];
+            if (!(s->pnames[i] = value_str(&it[0], NULL)) || it[1].type != LASK_BOOL ||
+                value_scalar(&it[2], &s->pvals[i]))
                 return bad(err, "malformed partition list");
+            if (!it[1].u.i) s->pvals[i].missing = 1;
         }
     }
     if (nargs > 5) s->index = value_str(&args[5], NULL);

@@ -199,11 +199,11 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
 lask__column *lask__pq_const_column(const lask__pq_scalar *s, int64_t n) {
     int32_t type = s->type == PQ_S_INT ? LASK_COL_INT64 : s->type == PQ_S_FLOAT ? LASK_COL_FLOAT64
                  : s->type == PQ_S_BOOL ? LASK_COL_BOOL : LASK_COL_STRING;
-    int64_t slen = s->type == PQ_S_STRING ? s->slen : 0;
+    int64_t slen = s->type == PQ_S_STRING && !s->missing ? s->slen : 0;
     if (slen && n > INT64_MAX / slen) return NULL;
     lask__column *c = lask__column_new(type, n, slen * n);
     if (!c) return NULL;
-    if (s->type == PQ_S_NIL) {
+    if (s->type == PQ_S_NIL || s->missing) {
         uint8_t *v = lask__column_validity(c);
         if (!v) { lask__column_unref(c); return NULL; }
         memset(v, 0, (size_t)(n + 7) / 8);

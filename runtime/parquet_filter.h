@@ -16,6 +16,7 @@ typedef struct lask__pq_scalar {
     double f;            /* FLOAT */
     const char *s;       /* STRING (borrowed) */
     int64_t slen;
+    int32_t missing;     /* constant columns: every row missing, typed by type */
 } lask__pq_scalar;
 
 /* One `col op value(s)`; predicates with the same group are ANDed, groups
