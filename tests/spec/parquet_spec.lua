@@ -161,12 +161,12 @@ describe("read_parquet", function()
   end)
 
   it("turns a corrupted file into an error naming file, row group and column", function()
-    local src = assert(io.open(FIX .. "/uncompressed.parquet", "rb")):read("a")
-    local footer = pq.read_footer(FIX .. "/uncompressed.parquet")
+    local src = assert(io.open(FIX .. "/snappy.parquet", "rb")):read("a")
+    local footer = pq.read_footer(FIX .. "/snappy.parquet")
     local d = tmpdir("bad")
-    -- cut the file: keep the tail (so the footer parses) but drop data pages
+    -- scribble over the first column's pages, keeping the footer intact
     local bad = d .. "/bad.parquet"
-    local data = src:sub(1, 100) .. string.rep("\255", 2000) .. src:sub(2101)
+    local data = src:sub(1, 4) .. string.rep("\255", 2000) .. src:sub(2005)
     local f = assert(io.open(bad, "wb"))
     f:write(data)
     f:close()
