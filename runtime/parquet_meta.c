@@ -409,7 +409,7 @@ static int32_t parse_footer(lask__pq_file *f, char *err, size_t errlen) {
         }
     }
 done:
-    for (int64_t i = 0; i < nels; i++) free(els[i].name);
+    for (int64_t i = 0; els && i < nels; i++) free(els[i].name);
     free(els);
     return st;
 }
@@ -518,7 +518,11 @@ int32_t lask__pq_stat_value(const lask__pq_column *c, const uint8_t *p, int32_t 
         if (len != 4) return 0;
         memcpy(&v32, p, 4);
         if (c->coltype == LASK_COL_FLOAT64) { *d = v32 / pow(10.0, c->scale); return 2; }
-        if (c->coltype == LASK_COL_TIMESTAMP) { *i = (int64_t)v32 * INT64_C(86400000000000); return 1; }
+        if (c->coltype == LASK_COL_TIMESTAMP) {   /* days; ns overflow past ~292 years */
+            if (v32 > 106751 || v32 < -106751) return 0;
+            *i = (int64_t)v32 * INT64_C(86400000000000);
+            return 1;
+        }
         if (c->logical == PQ_L_INT && !c->is_signed) { if (legacy) return 0; *i = (uint32_t)v32; return 1; }
         *i = v32;
         return 1;

@@ -49,3 +49,15 @@ await run(`COPY (SELECT id, i8, u8, u16, u32, u64, dec9::DOUBLE AS dec9, dec18::
 await run(`COPY (SELECT i AS id, {'a': i, 'b': 'x' || i} AS st, [i, i + 1] AS lst, 'k' || i AS name
   FROM range(10) r(i)) TO '${dir}/nested.parquet' (FORMAT parquet)`);
 console.log('fixtures written to', dir);
+
+// A small seed corpus for tests/fuzz/fuzz_parquet.c: tiny files of every
+// codec and page version.
+const seeds = 'tests/fuzz/corpus/parquet';
+await run(`CREATE TABLE small AS SELECT * FROM t WHERE id < 40`);
+for (const [name, opts] of [
+  ['snappy_v1', "COMPRESSION 'snappy'"], ['zstd_v2', "COMPRESSION 'zstd', PARQUET_VERSION V2"],
+  ['gzip_v1', "COMPRESSION 'gzip'"], ['lz4_v2', "COMPRESSION 'lz4_raw', PARQUET_VERSION V2"],
+  ['none_v2', "COMPRESSION 'uncompressed', PARQUET_VERSION V2, DICTIONARY_SIZE_LIMIT 1"],
+  ['none_v1', "COMPRESSION 'uncompressed'"]])
+  await run(`COPY small TO '${seeds}/${name}.parquet' (FORMAT parquet, ROW_GROUP_SIZE 20, ${opts})`);
+console.log('seeds written to', seeds);
