@@ -11,6 +11,7 @@
  * bytes that are really there before it is used.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "parquet.h"
 #include "thrift_compact.h"
 
@@ -48,12 +50,13 @@ typedef struct dec {
     int64_t dict_n;
     void *dict;                  /* int64_t/double/uint8_t[dict_n] or sview[] */
     uint8_t *dict_page;          /* keeps the bytes dictionary views point at */
-    /* scratch */
+    /* scratch, kept per thread between chunks (see scratch_take) */
     uint32_t *lev; int64_t levcap;
     uint32_t *idx; int64_t idxcap;
     sview *sv; int64_t svcap;
     int64_t *tmp64; int64_t tmpcap;
     lask__pq_buf pagebytes;      /* rebuilt DELTA_BYTE_ARRAY values */
+    uint8_t *pbuf; int64_t pbufcap;   /* decompressed data pages */
 } dec;
 
 static int32_t derr(dec *d, int32_t st, const char *fmt, ...) {
@@ -519,18 +522,24 @@ static int32_t append_strings(dec *d, const uint32_t *lev, int64_t nv, int64_t p
     int64_t *offs = d->out->values;
     uint8_t *valid = NULL;
     if (present != nv && !(valid = lask__column_validity(d->out))) return derr(d, LASK_ENOMEM, "out of memory");
+    size_t bytes = 0;
+    for (int64_t j = 0; j < present; j++) bytes += (size_t)d->sv[j].n;
+    if (buf_reserve(&d->sdata, bytes + 1)) return derr(d, LASK_ENOMEM, "out of memory");
+    uint8_t *sp = d->sdata.p;
+    size_t len = d->sdata.len;
     int64_t j = 0;
     for (int64_t k = 0; k < nv; k++) {
         int64_t r = d->row + k;
         if (!lev || lev[k]) {
-            lask__pq_buf_put(&d->sdata, d->sv[j].p, (size_t)d->sv[j].n);
+            memcpy(sp + len, d->sv[j].p, (size_t)d->sv[j].n);
+            len += (size_t)d->sv[j].n;
             j++;
         } else {
             lask__bit_set(valid, r, 0);
         }
-        offs[r + 1] = (int64_t)d->sdata.len;
+        offs[r + 1] = (int64_t)len;
     }
-    if (d->sdata.oom) return derr(d, LASK_ENOMEM, "out of memory");
+    d->sdata.len = len;
     return LASK_OK;
 }
 
@@ -615,47 +624,111 @@ static int32_t walk_pages(dec *d, const uint8_t *buf, int64_t len) {
             if (lv > h.csize || lv > h.usize) return derr(d, LASK_EFORMAT, "level sizes past the page");
             if (h.rl > 0) return derr(d, LASK_EFORMAT, "repetition levels in a flat column");
             int64_t vlen = h.usize - lv;
-            uint8_t *vals = malloc((size_t)(vlen ? vlen : 1));
-            if (!vals) return derr(d, LASK_ENOMEM, "out of memory");
+            const uint8_t *vals = body + lv;
             if (h.is_compressed && ch->codec != PQ_CODEC_NONE) {
-                if ((st = lask__pq_decompress(ch->codec, body + lv, (size_t)(h.csize - lv), vals, (size_t)vlen, &why)) != LASK_OK) {
-                    free(vals);
+                if (grow((void **)&d->pbuf, &d->pbufcap, vlen + 1, 1)) return derr(d, LASK_ENOMEM, "out of memory");
+                if ((st = lask__pq_decompress(ch->codec, body + lv, (size_t)(h.csize - lv), d->pbuf, (size_t)vlen, &why)) != LASK_OK)
                     return derr(d, st, "%s (page at chunk byte %lld)", why, (long long)(body - buf));
-                }
-            } else {
-                if (h.csize - lv != vlen) { free(vals); return derr(d, LASK_EFORMAT, "page sizes differ"); }
-                memcpy(vals, body + lv, (size_t)vlen);
+                vals = d->pbuf;
+            } else if (h.csize - lv != vlen) {
+                return derr(d, LASK_EFORMAT, "page sizes differ");
             }
-            st = data_page(d, &h, vals, vals + vlen, body, body + h.dl);
-            free(vals);
-            if (st) return st;
+            if ((st = data_page(d, &h, vals, vals + vlen, body, body + h.dl))) return st;
             continue;
         }
-        uint8_t *page = malloc((size_t)(h.usize ? h.usize : 1));
-        if (!page) return derr(d, LASK_ENOMEM, "out of memory");
-        if ((st = lask__pq_decompress(ch->codec, body, (size_t)h.csize, page, (size_t)h.usize, &why)) != LASK_OK) {
-            free(page);
-            return derr(d, st, "%s (page at chunk byte %lld)", why, (long long)(body - buf));
-        }
         if (h.type == PQ_PAGE_DICT) {
+            /* the dictionary's string views point into its page: a buffer of its own */
+            uint8_t *page = malloc((size_t)(h.usize ? h.usize : 1));
+            if (!page) return derr(d, LASK_ENOMEM, "out of memory");
+            if ((st = lask__pq_decompress(ch->codec, body, (size_t)h.csize, page, (size_t)h.usize, &why)) != LASK_OK) {
+                free(page);
+                return derr(d, st, "%s (page at chunk byte %lld)", why, (long long)(body - buf));
+            }
             st = read_dict(d, &h, page, h.usize);
             if (st || !d->has_dict) { free(page); return st; }
             continue;   /* page now owned by d->dict_page */
         }
-        st = data_page(d, &h, page, page + h.usize, NULL, NULL);
-        free(page);
-        if (st) return st;
+        const uint8_t *page = body;
+        if (ch->codec != PQ_CODEC_NONE) {
+            /* one buffer for every page of the chunk: no fresh memory per page */
+            if (grow((void **)&d->pbuf, &d->pbufcap, (int64_t)h.usize + 1, 1)) return derr(d, LASK_ENOMEM, "out of memory");
+            if ((st = lask__pq_decompress(ch->codec, body, (size_t)h.csize, d->pbuf, (size_t)h.usize, &why)) != LASK_OK)
+                return derr(d, st, "%s (page at chunk byte %lld)", why, (long long)(body - buf));
+            page = d->pbuf;
+        } else if (h.csize != h.usize) {
+            return derr(d, LASK_EFORMAT, "uncompressed page sizes differ");
+        }
+        if ((st = data_page(d, &h, page, page + h.usize, NULL, NULL))) return st;
     }
     return LASK_OK;
 }
 
+/* The scratch buffers of a decoder outlive it in a per-thread cache, so the
+ * next chunk decoded on this thread writes into memory that is already
+ * mapped: first-touch page faults cost more than decoding here. */
+typedef struct scratch {
+    uint32_t *lev; int64_t levcap;
+    uint32_t *idx; int64_t idxcap;
+    sview *sv; int64_t svcap;
+    int64_t *tmp64; int64_t tmpcap;
+    uint8_t *pbuf; int64_t pbufcap;
+} scratch;
+
+#define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+    scratch *s = p;
+    if (!s) return;
+    free(s->lev);
+    free(s->idx);
+    free(s->sv);
+    free(s->tmp64);
+    free(s->pbuf);
+    free(s);
+}
+
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+static void scratch_take(dec *d) {
+    pthread_once(&scratch_once, scratch_init);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) return;
+    d->lev = s->lev; d->levcap = s->levcap;
+    d->idx = s->idx; d->idxcap = s->idxcap;
+    d->sv = s->sv; d->svcap = s->svcap;
+    d->tmp64 = s->tmp64; d->tmpcap = s->tmpcap;
+    d->pbuf = s->pbuf; d->pbufcap = s->pbufcap;
+    memset(s, 0, sizeof *s);
+}
+
+static void scratch_give(dec *d) {
+    scratch *s = pthread_getspecific(scratch_key);
+    int64_t bytes = d->levcap * 4 + d->idxcap * 4 + d->svcap * (int64_t)sizeof(sview) +
+                    d->tmpcap * 8 + d->pbufcap;
+    if (!s && bytes <= SCRATCH_KEEP && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
+        free(s);
+        s = NULL;
+    }
+    if (s && bytes <= SCRATCH_KEEP) {
+        free(s->lev); free(s->idx); free(s->sv); free(s->tmp64); free(s->pbuf);
+        s->lev = d->lev; s->levcap = d->levcap;
+        s->idx = d->idx; s->idxcap = d->idxcap;
+        s->sv = d->sv; s->svcap = d->svcap;
+        s->tmp64 = d->tmp64; s->tmpcap = d->tmpcap;
+        s->pbuf = d->pbuf; s->pbufcap = d->pbufcap;
+    } else {
+        free(d->lev); free(d->idx); free(d->sv); free(d->tmp64); free(d->pbuf);
+    }
+    d->lev = NULL; d->idx = NULL; d->sv = NULL; d->tmp64 = NULL; d->pbuf = NULL;
+}
+
 static void dec_free(dec *d) {
+    scratch_give(d);
     free(d->dict);
     free(d->dict_page);
-    free(d->lev);
-    free(d->idx);
-    free(d->sv);
-    free(d->tmp64);
     lask__pq_buf_free(&d->pagebytes);
     lask__pq_buf_free(&d->sdata);
 }
@@ -669,8 +742,20 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
         return derr(d, LASK_EFORMAT, "unsupported type (physical %d%s)", c->physical,
                     c->physical == PQ_FLBA ? ", bad length" : "");
     if (d->nrows > LASK__PQ_MAX_ROWS) return derr(d, LASK_EFORMAT, "implausible row count %lld", (long long)d->nrows);
-    d->out = lask__column_new(c->coltype, d->nrows, 0);
+    d->out = lask__column_new(c->coltype, 0, 0);
     if (!d->out) return derr(d, LASK_ENOMEM, "out of memory");
+    if (d->nrows > 0) {
+        /* Every slot is written by the pages (or the walk fails), so the
+         * values need no zeroing; large ones get huge pages. */
+        size_t nb = (size_t)(c->coltype == LASK_COL_STRING ? d->nrows + 1 : d->nrows) * (size_t)outwidth(c);
+        void *v = malloc(nb);
+        if (!v) { lask__column_unref(d->out); d->out = NULL; return derr(d, LASK_ENOMEM, "out of memory"); }
+        if (c->coltype == LASK_COL_STRING) ((int64_t *)v)[0] = 0;
+        free(d->out->values);
+        d->out->values = v;
+        d->out->n = d->nrows;
+        d->out->nbytes = (int64_t)nb;
+    }
     if (d->nrows == 0) { *out = d->out; d->out = NULL; return LASK_OK; }
     int64_t start = ch->data_page_offset;
     if (ch->dictionary_page_offset > 0 && ch->dictionary_page_offset < start) start = ch->dictionary_page_offset;
@@ -682,27 +767,40 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
         goto fail;
     }
     uint8_t *buf = NULL;
+    void *map = NULL;
+    size_t mapped = 0;
     const uint8_t *data;
     if (filebuf) {
         if (start + len > filelen) { st = derr(d, LASK_EFORMAT, "column chunk lies outside the file"); goto fail; }
         data = filebuf + start;
     } else {
-        buf = malloc((size_t)len);
-        if (!buf) { st = derr(d, LASK_ENOMEM, "out of memory"); goto fail; }
-        int64_t got = 0;
-        while (got < len) {
-            ssize_t k = pread(fd, buf + got, (size_t)(len - got), start + got);
-            if (k <= 0) {
-                free(buf);
-                st = derr(d, LASK_EIO, "read failed: %s", k < 0 ? strerror(errno) : "file shrank");
-                goto fail;
+        /* Map the chunk's pages rather than copy them into fresh memory. */
+        int64_t pg = sysconf(_SC_PAGESIZE), off = start - start % pg;
+        size_t maplen = (size_t)(start + len - off);
+        void *m = mmap(NULL, maplen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off);
+        if (m != MAP_FAILED) {
+            map = m;
+            mapped = maplen;
+            data = (const uint8_t *)m + (start - off);
+        } else {
+            buf = malloc((size_t)len);
+            if (!buf) { st = derr(d, LASK_ENOMEM, "out of memory"); goto fail; }
+            int64_t got = 0;
+            while (got < len) {
+                ssize_t k = pread(fd, buf + got, (size_t)(len - got), start + got);
+                if (k <= 0) {
+                    free(buf);
+                    st = derr(d, LASK_EIO, "read failed: %s", k < 0 ? strerror(errno) : "file shrank");
+                    goto fail;
+                }
+                got += k;
             }
-            got += k;
+            data = buf;
         }
-        data = buf;
     }
     st = walk_pages(d, data, len);
     free(buf);
+    if (map) munmap(map, mapped);
     if (st) goto fail;
     if (c->coltype == LASK_COL_STRING) {
         lask__pq_buf_put(&d->sdata, "", 1);   /* NUL after the last string */
@@ -772,6 +870,7 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
         d.err = err;
         d.errlen = errlen;
         d.nrows = g->num_rows;
+        scratch_take(&d);
         lask__column *col;
         st = read_column(&d, fd, buf, n, &col);
         dec_free(&d);
