@@ -153,9 +153,10 @@ void lask__pq_rle_encode(lask__pq_buf *b, const uint32_t *v, int64_t n, int bw);
 /* Compression (parquet_codec.c): decompress src into exactly dstlen bytes. */
 int32_t lask__pq_decompress(int32_t codec, const uint8_t *src, size_t srclen,
                             uint8_t *dst, size_t dstlen, const char **why);
-/* Compress src into a malloc'd *dst. */
-int32_t lask__pq_compress(int32_t codec, int32_t level, const uint8_t *src,
-                          size_t srclen, uint8_t **dst, size_t *dstlen);
+/* Compress src into *dst (a malloc'd buffer of *dstcap bytes, grown as
+ * needed and kept for the next call); *dstlen receives the size. */
+int32_t lask__pq_compress(int32_t codec, int32_t level, const uint8_t *src, size_t srclen,
+                          uint8_t **dst, size_t *dstcap, size_t *dstlen);
 const char *lask__pq_codec_name(int32_t codec);
 
 #endif

@@ -81,38 +81,37 @@ int32_t lask__pq_decompress(int32_t codec, const uint8_t *src, size_t srclen,
     }
 }
 
-int32_t lask__pq_compress(int32_t codec, int32_t level, const uint8_t *src,
-                          size_t srclen, uint8_t **dst, size_t *dstlen) {
-    *dst = NULL;
+/* Make *dst hold at least n bytes (kept between calls). */
+static int ensure(uint8_t **dst, size_t *cap, size_t n) {
+    if (n <= *cap && *dst) return 0;
+    uint8_t *d = realloc(*dst, n ? n : 1);
+    if (!d) return -1;
+    *dst = d;
+    *cap = n;
+    return 0;
+}
+
+int32_t lask__pq_compress(int32_t codec, int32_t level, const uint8_t *src, size_t srclen,
+                          uint8_t **dst, size_t *dstcap, size_t *dstlen) {
     *dstlen = 0;
     switch (codec) {
-    case PQ_CODEC_NONE: {
-        uint8_t *d = malloc(srclen ? srclen : 1);
-        if (!d) return LASK_ENOMEM;
-        memcpy(d, src, srclen);
-        *dst = d;
+    case PQ_CODEC_NONE:
+        if (ensure(dst, dstcap, srclen)) return LASK_ENOMEM;
+        memcpy(*dst, src, srclen);
         *dstlen = srclen;
         return LASK_OK;
-    }
     case PQ_CODEC_SNAPPY: {
-        size_t cap = snappy_max_compressed_length(srclen);
-        uint8_t *d = malloc(cap ? cap : 1);
-        if (!d) return LASK_ENOMEM;
-        if (snappy_compress((const char *)src, srclen, (char *)d, &cap) != SNAPPY_OK) {
-            free(d);
-            return LASK_EINVAL;
-        }
-        *dst = d;
-        *dstlen = cap;
+        size_t n = snappy_max_compressed_length(srclen);
+        if (ensure(dst, dstcap, n)) return LASK_ENOMEM;
+        if (snappy_compress((const char *)src, srclen, (char *)*dst, &n) != SNAPPY_OK) return LASK_EINVAL;
+        *dstlen = n;
         return LASK_OK;
     }
     case PQ_CODEC_ZSTD: {
         size_t cap = ZSTD_compressBound(srclen);
-        uint8_t *d = malloc(cap ? cap : 1);
-        if (!d) return LASK_ENOMEM;
-        size_t n = ZSTD_compress(d, cap, src, srclen, level ? level : 1);
-        if (ZSTD_isError(n)) { free(d); return LASK_ENOMEM; }
-        *dst = d;
+        if (ensure(dst, dstcap, cap)) return LASK_ENOMEM;
+        size_t n = ZSTD_compress(*dst, cap, src, srclen, level ? level : 1);
+        if (ZSTD_isError(n)) return LASK_ENOMEM;
         *dstlen = n;
         return LASK_OK;
     }
@@ -122,27 +121,24 @@ int32_t lask__pq_compress(int32_t codec, int32_t level, const uint8_t *src,
         if (deflateInit2(&z, level ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
             return LASK_ENOMEM;
         size_t cap = deflateBound(&z, (uLong)srclen) + 32;
-        uint8_t *d = malloc(cap);
-        if (!d) { deflateEnd(&z); return LASK_ENOMEM; }
+        if (ensure(dst, dstcap, cap)) { deflateEnd(&z); return LASK_ENOMEM; }
         z.next_in = (Bytef *)src;
         z.avail_in = (uInt)srclen;
-        z.next_out = d;
+        z.next_out = *dst;
         z.avail_out = (uInt)cap;
         int rc = deflate(&z, Z_FINISH);
         size_t n = cap - z.avail_out;
         deflateEnd(&z);
-        if (rc != Z_STREAM_END) { free(d); return LASK_ENOMEM; }
-        *dst = d;
+        if (rc != Z_STREAM_END) return LASK_ENOMEM;
         *dstlen = n;
         return LASK_OK;
     }
     case PQ_CODEC_LZ4_RAW: {
         int cap = LZ4_compressBound((int)srclen);
-        uint8_t *d = malloc(cap > 0 ? (size_t)cap : 1);
-        if (!d) return LASK_ENOMEM;
-        int n = LZ4_compress_default((const char *)src, (char *)d, (int)srclen, cap);
-        if (n <= 0 && srclen) { free(d); return LASK_ENOMEM; }
-        *dst = d;
+        if (cap <= 0 && srclen) return LASK_EINVAL;
+        if (ensure(dst, dstcap, (size_t)cap)) return LASK_ENOMEM;
+        int n = LZ4_compress_default((const char *)src, (char *)*dst, (int)srclen, cap);
+        if (n <= 0 && srclen) return LASK_ENOMEM;
         *dstlen = (size_t)n;
         return LASK_OK;
     }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdatomic.h>
 #include "parquet.h"
 #include "thrift_compact.h"
 
@@ -37,7 +38,13 @@ typedef struct chunkinfo {
 typedef struct wctx {
     const lask__frame *f;
     const lask__pq_write_opts *o;
-    lask__pq_buf out;
+    lask__pq_buf out;               /* bytes not yet flushed to fd */
+    int fd;                         /* -1: everything stays in out */
+    int64_t base;                   /* bytes already flushed */
+    int ioerr;                      /* errno of a failed write */
+    uint8_t *z; size_t zcap;        /* compressed page, reused */
+    lask__pq_buf body, lev;         /* page being built, reused */
+    uint32_t *tmp; int64_t tmpcap;
     char *err;
     size_t errlen;
     int32_t rg;
@@ -52,6 +59,24 @@ static int32_t werr(wctx *w, int32_t st, const char *col, const char *fmt, ...) 
     if (col) snprintf(w->err, w->errlen, "parquet write: row group %d, column '%s': %s", w->rg + 1, col, msg);
     else snprintf(w->err, w->errlen, "parquet write: %s", msg);
     return st;
+}
+
+/* File offset of the next byte. */
+static int64_t wpos(const wctx *w) { return w->base + (int64_t)w->out.len; }
+
+/* Write out what is staged once there is enough of it (or at the end). */
+static int flush_out(wctx *w, int all) {
+    if (w->fd < 0 || w->ioerr || (!all && w->out.len < ((size_t)8 << 20))) return w->ioerr ? -1 : 0;
+    size_t off = 0;
+    while (off < w->out.len) {
+        ssize_t k = write(w->fd, w->out.p + off, w->out.len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) { w->ioerr = k < 0 ? errno : EIO; return -1; }
+        off += (size_t)k;
+    }
+    w->base += (int64_t)w->out.len;
+    w->out.len = 0;
+    return 0;
 }
 
 static int physical_of(int32_t coltype) {
@@ -219,6 +244,25 @@ static int bitwidth(uint64_t maxv) {
     return b;
 }
 
+static int64_t count_nulls(const uint32_t *present, int64_t m) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < m; i++) n += !present[i];
+    return n;
+}
+
+/* Room for n more bytes in b (b->oom set when there is none). */
+static int reserve(lask__pq_buf *b, size_t n) {
+    if (b->oom) return -1;
+    if (b->len + n <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n) cap *= 2;
+    uint8_t *q = realloc(b->p, cap);
+    if (!q) { b->oom = 1; return -1; }
+    b->p = q;
+    b->cap = cap;
+    return 0;
+}
+
 /* Append one PLAIN value of row r. */
 static void plain_value(lask__pq_buf *b, const lask__column *c, int64_t r) {
     if (c->type == LASK_COL_STRING) {
@@ -234,12 +278,12 @@ static void plain_value(lask__pq_buf *b, const lask__column *c, int64_t r) {
 /* Compress body and append header + body; adds to the chunk's sizes. */
 static int32_t emit_page(wctx *w, const char *name, chunkinfo *ci, int type, const uint8_t *body,
                          size_t blen, int64_t nv, int enc) {
-    uint8_t *z;
     size_t zlen;
     if (blen > INT32_MAX) return werr(w, LASK_EINVAL, name, "page larger than 2 GB");
-    int32_t st = lask__pq_compress(w->o->codec, w->o->compression_level, body, blen, &z, &zlen);
+    int32_t st = lask__pq_compress(w->o->codec, w->o->compression_level, body, blen, &w->z, &w->zcap, &zlen);
+    const uint8_t *z = w->z;
     if (st) return werr(w, st, name, "compression failed");
-    if (zlen > INT32_MAX) { free(z); return werr(w, LASK_EINVAL, name, "page larger than 2 GB"); }
+    if (zlen > INT32_MAX) return werr(w, LASK_EINVAL, name, "page larger than 2 GB");
     lask__tc_writer h;
     lask__tc_winit(&h);
     lask__tc_wstruct_begin(&h);
@@ -262,13 +306,13 @@ static int32_t emit_page(wctx *w, const char *name, chunkinfo *ci, int type, con
         lask__tc_wstruct_end(&h);
     }
     lask__tc_wstruct_end(&h);
-    if (h.oom) { free(z); lask__tc_wfree(&h); return werr(w, LASK_ENOMEM, name, "out of memory"); }
+    if (h.oom) { lask__tc_wfree(&h); return werr(w, LASK_ENOMEM, name, "out of memory"); }
     lask__pq_buf_put(&w->out, h.buf, h.len);
     lask__pq_buf_put(&w->out, z, zlen);
+    if (flush_out(w, 0)) { lask__tc_wfree(&h); return werr(w, LASK_EIO, name, "write failed: %s", strerror(w->ioerr)); }
     ci->usize += (int64_t)(h.len + blen);
     ci->csize += (int64_t)(h.len + zlen);
     lask__tc_wfree(&h);
-    free(z);
     if (w->out.oom) return werr(w, LASK_ENOMEM, name, "out of memory");
     return LASK_OK;
 }
@@ -276,7 +320,7 @@ static int32_t emit_page(wctx *w, const char *name, chunkinfo *ci, int type, con
 static int32_t write_chunk(wctx *w, const char *name, const lask__column *c, int64_t r0, int64_t n,
                            chunkinfo *ci) {
     memset(ci, 0, sizeof *ci);
-    ci->start = (int64_t)w->out.len;
+    ci->start = wpos(w);
     stats(c, r0, n, ci);
     int64_t present = n - ci->nulls;
     dict d;
@@ -287,18 +331,25 @@ static int32_t write_chunk(wctx *w, const char *name, const lask__column *c, int
         if (k < 0) return werr(w, LASK_ENOMEM, name, "out of memory");
         use_dict = k == 0;
     }
-    lask__pq_buf body = {0}, lev = {0};
-    uint32_t *tmp = malloc(sizeof(uint32_t) * (size_t)(n ? n : 1));
+    /* page buffers live in w, reused by every chunk */
+    lask__pq_buf body = w->body, lev = w->lev;
+    body.len = lev.len = 0;
     int32_t st = LASK_OK;
-    if (!tmp) { st = werr(w, LASK_ENOMEM, name, "out of memory"); goto done; }
+    if (n > w->tmpcap) {
+        uint32_t *t = realloc(w->tmp, sizeof(uint32_t) * (size_t)n);
+        if (!t) { st = werr(w, LASK_ENOMEM, name, "out of memory"); goto done; }
+        w->tmp = t;
+        w->tmpcap = n;
+    }
+    uint32_t *tmp = w->tmp;
     if (use_dict) {
         ci->has_dict = 1;
-        ci->dict_off = (int64_t)w->out.len;
+        ci->dict_off = wpos(w);
         for (int64_t e = 0; e < d.n; e++) plain_value(&body, c, d.rows[e]);
         if (body.oom) { st = werr(w, LASK_ENOMEM, name, "out of memory"); goto done; }
         if ((st = emit_page(w, name, ci, PQ_PAGE_DICT, body.p, body.len, d.n, PQ_ENC_PLAIN_DICT))) goto done;
     }
-    ci->data_off = (int64_t)w->out.len;
+    ci->data_off = wpos(w);
     /* rows per page from the average row width */
     int64_t width = c->type == LASK_COL_BOOL ? 1 : 8;
     if (c->type == LASK_COL_STRING && n > 0) {
@@ -335,9 +386,35 @@ static int32_t write_chunk(wctx *w, const char *name, const lask__column *c, int
                 if ((++k & 7) == 0) { lask__pq_buf_put(&body, &acc, 1); acc = 0; }
             }
             if (k & 7) lask__pq_buf_put(&body, &acc, 1);
+        } else if (c->type != LASK_COL_STRING && (k = m - count_nulls(tmp, m), 1)) {
+            /* fixed width: copy runs of present values in bulk */
+            const int64_t *v = (const int64_t *)c->values + r0 + p0;
+            if (k == m) {
+                lask__pq_buf_put(&body, v, (size_t)m * 8);
+            } else if (reserve(&body, (size_t)k * 8) == 0) {
+                int64_t *o = (int64_t *)(body.p + body.len);
+                int64_t j = 0;
+                for (int64_t i = 0; i < m; i++)
+                    if (tmp[i]) o[j++] = v[i];
+                body.len += (size_t)k * 8;
+            }
         } else {
+            const int64_t *o = c->values;
+            size_t bytes = 0;
             for (int64_t i = 0; i < m; i++)
-                if (tmp[i]) plain_value(&body, c, r0 + p0 + i);
+                if (tmp[i]) bytes += 4 + (size_t)(o[r0 + p0 + i + 1] - o[r0 + p0 + i]);
+            if (reserve(&body, bytes) == 0) {
+                uint8_t *q = body.p + body.len;
+                for (int64_t i = 0; i < m; i++) {
+                    if (!tmp[i]) continue;
+                    int64_t r = r0 + p0 + i;
+                    uint32_t len = (uint32_t)(o[r + 1] - o[r]);
+                    memcpy(q, &len, 4);
+                    memcpy(q + 4, c->strdata + o[r], len);
+                    q += 4 + len;
+                }
+                body.len += bytes;
+            }
         }
         if (body.oom || lev.oom) { st = werr(w, LASK_ENOMEM, name, "out of memory"); goto done; }
         if ((st = emit_page(w, name, ci, PQ_PAGE_DATA, body.p, body.len, m,
@@ -345,9 +422,9 @@ static int32_t write_chunk(wctx *w, const char *name, const lask__column *c, int
         p0 += m;
     } while (p0 < n);
 done:
-    free(tmp);
-    lask__pq_buf_free(&body);
-    lask__pq_buf_free(&lev);
+    body.oom = lev.oom = 0;
+    w->body = body;
+    w->lev = lev;
     dict_free(&d);
     return st;
 }
@@ -431,17 +508,16 @@ static void write_colmeta(lask__tc_writer *t, const char *name, int32_t ty, int3
     lask__tc_wstruct_end(t);     /* ColumnChunk */
 }
 
-int32_t lask__pq_write_mem(const lask__frame *f, const lask__pq_write_opts *opts,
+static int32_t write_frame(const lask__frame *f, const lask__pq_write_opts *opts, int fd,
                            uint8_t **outp, size_t *outlen, char *err, size_t errlen) {
     lask__pq_write_opts dflt = {PQ_CODEC_SNAPPY, 0, 1, 0};
     wctx w;
     memset(&w, 0, sizeof w);
+    w.fd = fd;
     w.f = f;
     w.o = opts ? opts : &dflt;
     w.err = err;
     w.errlen = errlen;
-    *outp = NULL;
-    *outlen = 0;
     int32_t codec = w.o->codec;
     if (codec != PQ_CODEC_NONE && codec != PQ_CODEC_SNAPPY && codec != PQ_CODEC_GZIP &&
         codec != PQ_CODEC_ZSTD && codec != PQ_CODEC_LZ4_RAW)
@@ -531,57 +607,61 @@ int32_t lask__pq_write_mem(const lask__frame *f, const lask__pq_write_opts *opts
     lask__pq_buf_put(&w.out, "PAR1", 4);
     lask__tc_wfree(&t);
     if (w.out.oom) { st = werr(&w, LASK_ENOMEM, NULL, "out of memory"); goto done; }
-    *outp = w.out.p;
-    *outlen = w.out.len;
-    w.out.p = NULL;
+    if (flush_out(&w, 1)) { st = werr(&w, LASK_EIO, NULL, "write failed: %s", strerror(w.ioerr)); goto done; }
+    if (outp) {
+        *outp = w.out.p;
+        *outlen = w.out.len;
+        w.out.p = NULL;
+    }
 done:
     free(ci);
     lask__pq_buf_free(&w.out);
+    lask__pq_buf_free(&w.body);
+    lask__pq_buf_free(&w.lev);
+    free(w.z);
+    free(w.tmp);
     return st;
+}
+
+int32_t lask__pq_write_mem(const lask__frame *f, const lask__pq_write_opts *opts,
+                           uint8_t **outp, size_t *outlen, char *err, size_t errlen) {
+    *outp = NULL;
+    *outlen = 0;
+    return write_frame(f, opts, -1, outp, outlen, err, errlen);
 }
 
 int32_t lask__pq_write(const lask__frame *f, const char *path,
                        const lask__pq_write_opts *opts, char *err, size_t errlen) {
-    uint8_t *buf;
-    size_t len;
-    int32_t st = lask__pq_write_mem(f, opts, &buf, &len, err, errlen);
-    if (st != LASK_OK) {
-        /* name the file in the message */
-        char tmp[512];
-        snprintf(tmp, sizeof tmp, "%s", err);
-        snprintf(err, errlen, "%s: %s", path, tmp);
-        return st;
-    }
     /* Write beside the target, then rename: readers never see half a file. */
     size_t plen = strlen(path);
-    char *tmpp = malloc(plen + 16);
-    if (!tmpp) { free(buf); snprintf(err, errlen, "%s: out of memory", path); return LASK_ENOMEM; }
-    snprintf(tmpp, plen + 16, "%s.tmp%d", path, (int)getpid());
+    char *tmpp = malloc(plen + 32);
+    if (!tmpp) { snprintf(err, errlen, "%s: out of memory", path); return LASK_ENOMEM; }
+    static _Atomic int seq;
+    snprintf(tmpp, plen + 32, "%s.tmp%d.%d", path, (int)getpid(), atomic_fetch_add(&seq, 1));
     int fd = open(tmpp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        free(buf);
         free(tmpp);
         return LASK_EIO;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t k = write(fd, buf + off, len - off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        off += (size_t)k;
-    }
-    int bad = off != len;
+    int32_t st = write_frame(f, opts, fd, NULL, NULL, err, errlen);
     int e = errno;
-    if (close(fd) != 0) bad = 1;
-    free(buf);
-    if (bad || rename(tmpp, path) != 0) {
-        if (!bad) e = errno;
-        unlink(tmpp);
-        free(tmpp);
-        snprintf(err, errlen, "%s: write failed: %s", path, strerror(e));
-        return LASK_EIO;
+    if (close(fd) != 0 && st == LASK_OK) {
+        e = errno;
+        st = LASK_EIO;
+        snprintf(err, errlen, "write failed: %s", strerror(e));
     }
+    if (st == LASK_OK && rename(tmpp, path) != 0) {
+        st = LASK_EIO;
+        snprintf(err, errlen, "cannot rename into place: %s", strerror(errno));
+    }
+    if (st != LASK_OK) {
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", err);
+        snprintf(err, errlen, "%s: %s", path, tmp);
+        unlink(tmpp);
+    }
+    (void)e;
     free(tmpp);
-    return LASK_OK;
+    return st;
 }
