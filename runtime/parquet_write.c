@@ -392,10 +392,10 @@ static int32_t write_chunk(wctx *w, const char *name, const lask__column *c, int
             if (k == m) {
                 lask__pq_buf_put(&body, v, (size_t)m * 8);
             } else if (reserve(&body, (size_t)k * 8) == 0) {
-                int64_t *o = (int64_t *)(body.p + body.len);
+                uint8_t *o = body.p + body.len;   /* unaligned: after the levels */
                 int64_t j = 0;
                 for (int64_t i = 0; i < m; i++)
-                    if (tmp[i]) o[j++] = v[i];
+                    if (tmp[i]) memcpy(o + 8 * j++, &v[i], 8);
                 body.len += (size_t)k * 8;
             }
         } else {
