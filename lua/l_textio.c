@@ -2,13 +2,15 @@
  * l_textio.c - lask.core.textio: the text files under lask.bag.
  *
  *   read_lines(path, start, stop [, delim])  lines whose first byte lies in
- *                                             the byte range [start, stop)
+ *                                             the byte range [start, stop),
+ *                                             and the offset of the first
  *   read_all(path, compression [, delim])     every line of a whole file,
  *                                             "none", "gzip" or "zstd"
  *   write_lines(path, list [, compression [, delim]])  -> bytes written
  *   glob(pattern)                             sorted list of matching paths
  *   size(path)                                file size in bytes
  *   line_of(path, offset [, delim])           1-based line number at offset
+ *   mkdir(path)                               create a directory and parents
  *
  * Lines are returned without their delimiter, as io.lines does. A line is
  * any run of bytes ended by the delimiter or by the end of the file; the
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +37,16 @@
 #include <lauxlib.h>
 
 #define IO_STEP (1 << 20)   /* bytes read or decompressed per step */
+
+/* Raise a message without luaL_error's position prefix: the callers add
+ * the file and line that matter (the data's, not ours). */
+static int fail(lua_State *L, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return lua_error(L);
+}
 
 typedef struct textio_res {
     int fd;
@@ -86,7 +99,7 @@ static void res_reserve(lua_State *L, textio_res *r, size_t n) {
     size_t cap = r->cap ? r->cap : IO_STEP;
     while (cap - r->len < n) cap *= 2;
     char *p = realloc(r->buf, cap);
-    if (!p) luaL_error(L, "out of memory (%I bytes for a text buffer)", (lua_Integer)cap);
+    if (!p) fail(L, "out of memory (%I bytes for a text buffer)", (lua_Integer)cap);
     r->buf = p;
     r->cap = cap;
 }
@@ -94,7 +107,7 @@ static void res_reserve(lua_State *L, textio_res *r, size_t n) {
 static int open_or_error(lua_State *L, textio_res *r, const char *path, int flags) {
     r->fd = open(path, flags | O_CLOEXEC, 0666);
     if (r->fd < 0)
-        return luaL_error(L, "cannot open '%s': %s", path, strerror(errno));
+        return fail(L, "cannot open '%s': %s", path, strerror(errno));
     return 0;
 }
 
@@ -108,7 +121,7 @@ static size_t read_some(lua_State *L, textio_res *r, const char *path, size_t n)
             return (size_t)k;
         }
         if (errno != EINTR)
-            luaL_error(L, "cannot read '%s': %s", path, strerror(errno));
+            fail(L, "cannot read '%s': %s", path, strerror(errno));
     }
 }
 
@@ -167,7 +180,7 @@ static int t_read_lines(lua_State *L) {
     if (start > 0) {
         pos = start > (lua_Integer)dlen ? (off_t)(start - (lua_Integer)dlen) : 0;
         if (lseek(r->fd, pos, SEEK_SET) < 0)
-            return luaL_error(L, "cannot seek in '%s': %s", path, strerror(errno));
+            return fail(L, "cannot seek in '%s': %s", path, strerror(errno));
         for (;;) {
             size_t k = read_some(L, r, path, IO_STEP);
             const char *q = find_delim(r->buf, r->len, d, dlen);
@@ -181,7 +194,8 @@ static int t_read_lines(lua_State *L) {
             if (k == 0) {           /* no line starts in this block */
                 res_release(r);
                 lua_settop(L, o.list);
-                return 1;
+                lua_pushinteger(L, stop);
+                return 2;
             }
             /* keep dlen-1 bytes: a delimiter may straddle the read */
             if (r->len >= dlen) {
@@ -193,6 +207,7 @@ static int t_read_lines(lua_State *L) {
         }
     }
     /* Now buf[0] starts a line at file offset pos. */
+    lua_Integer first = (lua_Integer)pos;
     for (;;) {
         const char *p = r->buf, *end = r->buf + r->len, *q;
         while (pos < stop && (q = find_delim(p, (size_t)(end - p), d, dlen)) != NULL) {
@@ -210,7 +225,8 @@ static int t_read_lines(lua_State *L) {
     }
     res_release(r);
     lua_settop(L, o.list);
-    return 1;
+    lua_pushinteger(L, first);
+    return 2;
 }
 
 static int suffix_is(const char *s, const char *suf) {
@@ -229,7 +245,7 @@ static int compression_of(lua_State *L, int idx, const char *path) {
     if (strcmp(c, "none") == 0) return 0;
     if (strcmp(c, "gzip") == 0) return 1;
     if (strcmp(c, "zstd") == 0) return 2;
-    return luaL_error(L, "unknown compression '%s' (expected \"gzip\", \"zstd\", \"none\" or \"infer\")", c);
+    return fail(L, "unknown compression '%s' (expected \"gzip\", \"zstd\", \"none\" or \"infer\")", c);
 }
 
 /* Refill aux with compressed input; returns bytes read. */
@@ -238,16 +254,16 @@ static size_t read_aux(lua_State *L, textio_res *r, const char *path) {
         ssize_t k = read(r->fd, r->aux, r->auxcap);
         if (k >= 0) return (size_t)k;
         if (errno != EINTR)
-            luaL_error(L, "cannot read '%s': %s", path, strerror(errno));
+            fail(L, "cannot read '%s': %s", path, strerror(errno));
     }
 }
 
 static void read_gzip(lua_State *L, lines_out *o, textio_res *r, const char *path,
                       const char *d, size_t dlen) {
     r->z = calloc(1, sizeof *r->z);
-    if (!r->z) luaL_error(L, "out of memory");
+    if (!r->z) fail(L, "out of memory");
     if (inflateInit2(r->z, 15 + 32) != Z_OK)   /* +32: gzip or zlib header */
-        luaL_error(L, "cannot start gzip decoder for '%s'", path);
+        fail(L, "cannot start gzip decoder for '%s'", path);
     r->zkind = 1;
     int ended = 0, any = 0, full = 0;
     for (;;) {
@@ -260,7 +276,7 @@ static void read_gzip(lua_State *L, lines_out *o, textio_res *r, const char *pat
         }
         if (ended && r->z->avail_in > 0) {   /* another gzip member follows */
             if (inflateReset(r->z) != Z_OK)
-                luaL_error(L, "gzip decoder failed on '%s'", path);
+                fail(L, "gzip decoder failed on '%s'", path);
             ended = 0;
         }
         res_reserve(L, r, IO_STEP);
@@ -271,18 +287,18 @@ static void read_gzip(lua_State *L, lines_out *o, textio_res *r, const char *pat
         full = r->z->avail_out == 0;
         if (rc == Z_STREAM_END) ended = 1;
         else if (rc != Z_OK && rc != Z_BUF_ERROR)
-            luaL_error(L, "corrupt gzip file '%s': %s", path,
+            fail(L, "corrupt gzip file '%s': %s", path,
                        r->z->msg ? r->z->msg : zError(rc));
         split_complete(o, r, d, dlen);
     }
     if (any && !ended)
-        luaL_error(L, "truncated gzip file '%s' (the stream ends before its end marker)", path);
+        fail(L, "truncated gzip file '%s' (the stream ends before its end marker)", path);
 }
 
 static void read_zstd(lua_State *L, lines_out *o, textio_res *r, const char *path,
                       const char *d, size_t dlen) {
     r->zd = ZSTD_createDStream();
-    if (!r->zd) luaL_error(L, "out of memory");
+    if (!r->zd) fail(L, "out of memory");
     ZSTD_initDStream(r->zd);
     size_t last = 0;   /* 0 after a complete frame */
     int full = 0;      /* the last call filled its output: more may wait */
@@ -298,13 +314,13 @@ static void read_zstd(lua_State *L, lines_out *o, textio_res *r, const char *pat
         ZSTD_outBuffer out = {r->buf + r->len, IO_STEP, 0};
         last = ZSTD_decompressStream(r->zd, &out, &in);
         if (ZSTD_isError(last))
-            luaL_error(L, "corrupt zstd file '%s': %s", path, ZSTD_getErrorName(last));
+            fail(L, "corrupt zstd file '%s': %s", path, ZSTD_getErrorName(last));
         r->len += out.pos;
         full = out.pos == IO_STEP;
         split_complete(o, r, d, dlen);
     }
     if (last != 0)
-        luaL_error(L, "truncated zstd file '%s' (the last frame is incomplete)", path);
+        fail(L, "truncated zstd file '%s' (the last frame is incomplete)", path);
 }
 
 /* read_all(path [, compression [, delim]]) */
@@ -322,7 +338,7 @@ static int t_read_all(lua_State *L) {
     } else {
         r->auxcap = IO_STEP;
         r->aux = malloc(r->auxcap);
-        if (!r->aux) return luaL_error(L, "out of memory");
+        if (!r->aux) return fail(L, "out of memory");
         if (comp == 1) read_gzip(L, &o, r, path, d, dlen);
         else read_zstd(L, &o, r, path, d, dlen);
     }
@@ -339,7 +355,7 @@ static void write_all(lua_State *L, textio_res *r, const char *path, const char 
         ssize_t k = write(r->fd, p, n);
         if (k < 0) {
             if (errno == EINTR) continue;
-            luaL_error(L, "cannot write '%s': %s", path, strerror(errno));
+            fail(L, "cannot write '%s': %s", path, strerror(errno));
         }
         p += k;
         n -= (size_t)k;
@@ -359,7 +375,7 @@ static void flush_buf(lua_State *L, textio_res *r, const char *path, int comp, i
             r->z->avail_out = (uInt)r->auxcap;
             rc = deflate(r->z, finish ? Z_FINISH : Z_NO_FLUSH);
             if (rc == Z_STREAM_ERROR)
-                luaL_error(L, "gzip encoder failed on '%s'", path);
+                fail(L, "gzip encoder failed on '%s'", path);
             write_all(L, r, path, r->aux, r->auxcap - r->z->avail_out);
         } while (r->z->avail_in > 0 || (finish && rc != Z_STREAM_END));
     } else {
@@ -369,7 +385,7 @@ static void flush_buf(lua_State *L, textio_res *r, const char *path, int comp, i
             ZSTD_outBuffer out = {r->aux, r->auxcap, 0};
             left = ZSTD_compressStream2(r->zc, &out, &in, finish ? ZSTD_e_end : ZSTD_e_continue);
             if (ZSTD_isError(left))
-                luaL_error(L, "zstd encoder failed on '%s': %s", path, ZSTD_getErrorName(left));
+                fail(L, "zstd encoder failed on '%s': %s", path, ZSTD_getErrorName(left));
             write_all(L, r, path, r->aux, out.pos);
         } while (in.pos < in.size || (finish && left != 0));
     }
@@ -390,16 +406,16 @@ static int t_write_lines(lua_State *L) {
     if (comp) {
         r->auxcap = IO_STEP;
         r->aux = malloc(r->auxcap);
-        if (!r->aux) return luaL_error(L, "out of memory");
+        if (!r->aux) return fail(L, "out of memory");
         if (comp == 1) {
             r->z = calloc(1, sizeof *r->z);
-            if (!r->z) return luaL_error(L, "out of memory");
+            if (!r->z) return fail(L, "out of memory");
             if (deflateInit2(r->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-                return luaL_error(L, "cannot start gzip encoder");
+                return fail(L, "cannot start gzip encoder");
             r->zkind = 2;
         } else {
             r->zc = ZSTD_createCStream();
-            if (!r->zc) return luaL_error(L, "out of memory");
+            if (!r->zc) return fail(L, "out of memory");
             ZSTD_CCtx_setParameter(r->zc, ZSTD_c_compressionLevel, 3);
         }
     }
@@ -408,7 +424,7 @@ static int t_write_lines(lua_State *L) {
     for (lua_Integer i = 1; i <= n; i++) {
         int t = lua_rawgeti(L, 2, i);
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
-            return luaL_error(L, "cannot write item %d to '%s': a %s, expected a string "
+            return fail(L, "cannot write item %d to '%s': a %s, expected a string "
                               "(map it through tostring or lask.json.encode first)",
                               (int)i, path, luaL_typename(L, -1));
         size_t len;
@@ -427,7 +443,7 @@ static int t_write_lines(lua_State *L) {
     int fd = r->fd;
     r->fd = -1;
     if (close(fd) != 0)
-        return luaL_error(L, "cannot write '%s': %s", path, strerror(errno));
+        return fail(L, "cannot write '%s': %s", path, strerror(errno));
     res_release(r);
     lua_pushinteger(L, total);
     return 1;
@@ -445,7 +461,7 @@ static int t_glob(lua_State *L) {
     }
     if (rc != 0) {
         if (rc != GLOB_NOSPACE) globfree(&g);
-        return luaL_error(L, "cannot expand '%s': %s", pat,
+        return fail(L, "cannot expand '%s': %s", pat,
                           rc == GLOB_NOSPACE ? "out of memory" : "read error");
     }
     /* copy into C-free form before anything can raise */
@@ -463,9 +479,9 @@ static int t_size(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     struct stat st;
     if (stat(path, &st) != 0)
-        return luaL_error(L, "cannot open '%s': %s", path, strerror(errno));
+        return fail(L, "cannot open '%s': %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return luaL_error(L, "cannot read '%s': it is a directory", path);
+        return fail(L, "cannot read '%s': it is a directory", path);
     lua_pushinteger(L, (lua_Integer)st.st_size);
     return 1;
 }
@@ -500,7 +516,29 @@ static int t_line_of(lua_State *L) {
     return 1;
 }
 
+/* mkdir(path): like mkdir -p; an existing directory is fine. */
+static int t_mkdir(lua_State *L) {
+    size_t n;
+    const char *path = luaL_checklstring(L, 1, &n);
+    luaL_Buffer B;
+    char *p = luaL_buffinitsize(L, &B, n + 1);
+    memcpy(p, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char c = p[i];
+        p[i] = '\0';
+        struct stat st;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return fail(L, "cannot create directory '%s': %s", p, strerror(errno));
+        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail(L, "cannot create directory '%s': a file is in the way", p);
+        p[i] = c;
+    }
+    return 0;
+}
+
 static const luaL_Reg textio_fns[] = {
+    {"mkdir", t_mkdir},
     {"read_lines", t_read_lines},
     {"read_all", t_read_all},
     {"write_lines", t_write_lines},

@@ -33,6 +33,9 @@ setmetatable(M, { __index = function(_, k)
   if k == "null" then return cjson_instance().null end
 end })
 
+--- Our lua-cjson instance (for lask's own fast paths).
+M._cjson = cjson_instance
+
 -- Line and column (1-based) of byte offset pos in s.
 local function line_col(s, pos)
   local line, last = 1, 0
@@ -55,7 +58,7 @@ local function explain(s, err, where)
   local at = ""
   if pos then
     local l, c = line_col(s, pos)
-    at = (" at line %d, column %d"):format(l, c)
+    at = l > 1 and (" at line %d, column %d"):format(l, c) or (" at column %d"):format(c)
   end
   return ("%smalformed JSON%s: %s (record: %s)"):format(
     where and (where .. ": ") or "", at, (err:gsub(" at character %d+", "")), snippet(s))
