@@ -11,6 +11,8 @@
  *   size(path)                                file size in bytes
  *   line_of(path, offset [, delim])           1-based line number at offset
  *   mkdir(path)                               create a directory and parents
+ *   newlist(n)                                an empty table with room for n
+ *                                             items (no rehash while filling)
  *
  * Lines are returned without their delimiter, as io.lines does. A line is
  * any run of bytes ended by the delimiter or by the end of the file; the
@@ -537,7 +539,14 @@ static int t_mkdir(lua_State *L) {
     return 0;
 }
 
+static int t_newlist(lua_State *L) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    lua_createtable(L, n > 0 && n < (1 << 30) ? (int)n : 0, 0);
+    return 1;
+}
+
 static const luaL_Reg textio_fns[] = {
+    {"newlist", t_newlist},
     {"mkdir", t_mkdir},
     {"read_lines", t_read_lines},
     {"read_all", t_read_all},

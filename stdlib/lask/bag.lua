@@ -50,7 +50,7 @@ function SOURCES.readall(_, path, compression, delim)
 end
 
 function SOURCES.range(_, lo, hi)
-  local t, n = {}, 0
+  local t, n = textio.newlist(hi - lo + 1), 0
   for i = lo, hi do
     n = n + 1
     t[n] = i
@@ -184,7 +184,11 @@ function W.compile(ops)
   local chunk, err = load(src, "=lask.bag pipeline", "t")
   if not chunk then error("lask.bag: internal: pipeline did not compile: " .. err .. "\n" .. src) end
   local run, getat = chunk(unpack(ups, 1, #ups))
-  return { run = run, at = getat, nsrc = nsrc, json = ops[1].op == "json" }
+  local onetoone = true
+  for _, o in ipairs(ops) do
+    if o.op == "filter" or o.op == "remove" or o.op == "flatten" then onetoone = false end
+  end
+  return { run = run, at = getat, nsrc = nsrc, json = ops[1].op == "json", onetoone = onetoone }
 end
 
 function W.missing(o)
@@ -246,7 +250,8 @@ local function run_chain(chain, lists, origin, p)
     end
     return "lask.bag: " .. where .. ": " .. describe(e)
   end
-  local ok, res = xpcall(chain.run, handler, {}, unpack(lists, 1, chain.nsrc))
+  local out = chain.onetoone and textio.newlist(#lists[1]) or {}
+  local ok, res = xpcall(chain.run, handler, out, unpack(lists, 1, chain.nsrc))
   if not ok then error(res, 0) end
   return res
 end
