@@ -389,17 +389,14 @@ local function from_tasks(name, token, tasks)
   return b
 end
 
-local function compute_opts(opts)
-  if opts then return opts end
-  local ok, lask = pcall(require, "lask")
-  if ok and type(lask) == "table" and lask.config and lask.config.get then
-    local o = {}
-    local s = lask.config.get("scheduler")
-    if s == "threads" or s == "sync" then o.scheduler = s end
-    o.num_workers = lask.config.get("num_workers")
-    return o
-  end
-  return {}
+-- lask.base (compute options, progress callbacks) when the stdlib has it.
+local has_base, base = pcall(require, "lask.base")
+if not has_base then base = nil end
+
+-- Compute tasks with the caller's options resolved against lask.config.
+local function run_tasks(tasks, opts, what)
+  if base then return base.run(tasks, base.options(opts, 3, what)) end
+  return core.compute(tasks, opts or {})
 end
 
 function Bag:__tostring()
@@ -428,14 +425,17 @@ end
 
 --- compute(opts) -> one Lua list of every element, partitions in order.
 function Bag:compute(opts)
-  return self:__lask_finalize(core.compute(self:_tasks(), compute_opts(opts)))
+  return self:__lask_finalize(run_tasks(self:_tasks(), opts, "compute"))
 end
 
---- to_delayed() -> a list of Items, one per partition, each computing to
--- that partition's list.
+--- to_delayed() -> a list of delayed values (lask.delayed), one per
+-- partition, each computing to that partition's list.
 function Bag:to_delayed()
+  local ok, delayed = pcall(require, "lask.delayed")
   local items = {}
-  for p, t in ipairs(self:_tasks()) do items[p] = setmetatable({ task = t, name = self.name }, Item) end
+  for p, t in ipairs(self:_tasks()) do
+    items[p] = ok and delayed.new(t) or setmetatable({ task = t, name = self.name }, Item)
+  end
   return items
 end
 
@@ -445,7 +445,7 @@ function Item:__tostring() return fmt("lask.Item<%s>", self.name) end
 function Item:__lask_tasks() return { self.task } end
 function Item:__lask_finalize(results) return results[1] end
 function Item:__lask_rebuild(tasks) return setmetatable({ task = tasks[1], name = self.name }, Item) end
-function Item:compute(opts) return core.compute({ self.task }, compute_opts(opts))[1] end
+function Item:compute(opts) return run_tasks({ self.task }, opts, "compute")[1] end
 function Item:key() return core.key(self.task) end
 
 -- ============================================================ creation
@@ -1173,10 +1173,10 @@ function Bag:take(n, opts)
   end
   local tasks = b:_tasks()
   local out = {}
-  local copts = compute_opts(opts.scheduler and { scheduler = opts.scheduler } or nil)
+  local copts = { scheduler = opts.scheduler, num_workers = opts.num_workers }
   for p = 1, math.min(limit, #tasks) do
     if #out >= n then break end
-    local part = core.compute({ tasks[p] }, copts)[1]
+    local part = run_tasks({ tasks[p] }, copts, "take")[1]
     for i = 1, #part do
       if #out >= n then break end
       out[#out + 1] = part[i]
@@ -1220,7 +1220,8 @@ function Bag:to_textfiles(path, opts)
   end
   local b = self:_then("to_textfiles", { op = "final", name = "to_textfiles", internal = true,
     fn = write, args = { paths, comp, delim } }, paths, comp, delim)
-  return core.compute(b:_tasks(), compute_opts(opts.scheduler and { scheduler = opts.scheduler } or nil))
+  return run_tasks(b:_tasks(), { scheduler = opts.scheduler, num_workers = opts.num_workers },
+    "to_textfiles")
 end
 
 --- to_dataframe({meta}) -> a lask.dataframe of records (tables); needs
@@ -1237,6 +1238,13 @@ function Bag:to_dataframe(meta, opts)
     return dd.from_delayed(self:to_delayed(), meta, opts)
   end
   error("lask.bag: to_dataframe: this lask.dataframe has no from_delayed", 2)
+end
+
+-- persist, graph_size, visualize: shared with every collection.
+local has_coll, collection = pcall(require, "lask.collection")
+if has_coll then
+  collection.mixin(Bag)
+  collection.mixin(Item)
 end
 
 return M
