@@ -519,7 +519,7 @@ local function parse_bytes(v, method)
     method, tostring(v)), 3)
 end
 
-M.default_blocksize = 32 * 1024 * 1024
+M.default_blocksize = 16 * 1024 * 1024
 
 local function expand_paths(paths, method)
   local list = type(paths) == "table" and paths or { paths }
@@ -555,7 +555,7 @@ end
 
 --- read_text(path | glob | list, {blocksize =, linedelimiter =, compression =})
 -- One partition per block of an uncompressed file (blocksize bytes,
--- default 32 MiB; false for one per file), one per compressed file. Lines
+-- default 16 MiB; false for one per file), one per compressed file. Lines
 -- come without their delimiter.
 function M.read_text(paths, opts)
   opts = check_opts(opts, "read_text")
