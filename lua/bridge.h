@@ -1,5 +1,5 @@
 /*
- * bridge.h - what the Lua-side C code (lua/*.c) shares.
+ * bridge.h - what the Lua-side C code (the files in lua/) shares.
  *
  * The `lask.core` module (luaopen_lask_core) owns one lask_runtime per main
  * Lua state and one Lua state per worker thread. Modules for chunk kinds
