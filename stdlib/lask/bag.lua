@@ -93,7 +93,44 @@ local function join(t, extra)
 end
 
 -- Lua source and upvalues of the loop that runs ops[1..] over the inputs.
-local function gen_chain(ops)
+-- A sink folds the elements inside the loop (count, sum, frequencies)
+-- instead of building the list a reduction would only walk once.
+local SINKS = {
+  count = { init = "local acc = 0", step = "acc = acc + 1", ret = "return acc" },
+  sum = { init = "local acc = 0", step = "acc = acc + x", ret = "return acc" },
+  freq = {
+    init = "local acc, order, orig, no = {}, {}, {}, 0",
+    step = "local c = acc[x] if c then acc[x] = c + 1 elseif type(x) == 'table' then "
+      .. "no = FREQT(acc, order, orig, no, x) else acc[x] = 1 no = no + 1 order[no] = x end",
+    ret = "return FREQF(acc, order, orig)",
+  },
+}
+
+function W.freq_table(acc, order, orig, no, x)
+  local k = W.canon(x)
+  local c = acc[k]
+  if c then
+    acc[k] = c + 1
+    return no
+  end
+  acc[k] = 1
+  orig[k] = x
+  order[no + 1] = k
+  return no + 1
+end
+
+function W.freq_finish(acc, order, orig)
+  local out = {}
+  for i = 1, #order do
+    local k = order[i]
+    local v = orig[k]
+    if v == nil then v = k end
+    out[i] = { v, acc[k] }
+  end
+  return out
+end
+
+local function gen_chain(ops, sink)
   local ups = {}
   local function up(v)
     ups[#ups + 1] = v
@@ -102,7 +139,7 @@ local function gen_chain(ops)
   local body, ends = {}, 0
   local function emit(s) body[#body + 1] = s end
   local nsrc, start = 1, 1
-  local first = ops[1]
+  local first = ops[1] or {}
   if first.op == "zip" then
     nsrc, start = first.n, 2
     local t = {}
@@ -157,8 +194,15 @@ local function gen_chain(ops)
     end
   end
   emit("if x == nil then " .. up(W.nil_element) .. "() end")
-  emit("n = n + 1 out[n] = x")
+  local sk = sink and SINKS[sink]
+  if sk then
+    local step = sk.step:gsub("FREQT", function() return up(W.freq_table) end)
+    emit(step)
+  else
+    emit("n = n + 1 out[n] = x")
+  end
   for _ = 1, ends do emit("end") end
+  local ret = sk and sk.ret:gsub("FREQF", function() return up(W.freq_finish) end) or "return out"
 
   local names, srcs, lens = {}, {}, {}
   for k = 1, nsrc do srcs[k] = "S" .. k end
@@ -171,24 +215,26 @@ local function gen_chain(ops)
     "local at = 0",
     "return function(out, " .. concat(srcs, ", ") .. ")",
     "local n, len = 0, #S1",
+    sk and sk.init or "",
     concat(lens, "\n"),
     "for i = 1, len do at = i",
     concat(body, "\n"),
-    "end return out end, function() return at end",
+    "end " .. ret .. " end, function() return at end",
   }, "\n")
   return src, ups, nsrc
 end
 
-function W.compile(ops)
-  local src, ups, nsrc = gen_chain(ops)
+function W.compile(ops, sink)
+  local src, ups, nsrc = gen_chain(ops, sink)
   local chunk, err = load(src, "=lask.bag pipeline", "t")
   if not chunk then error("lask.bag: internal: pipeline did not compile: " .. err .. "\n" .. src) end
   local run, getat = chunk(unpack(ups, 1, #ups))
-  local onetoone = true
+  local onetoone = not sink
   for _, o in ipairs(ops) do
     if o.op == "filter" or o.op == "remove" or o.op == "flatten" then onetoone = false end
   end
-  return { run = run, at = getat, nsrc = nsrc, json = ops[1].op == "json", onetoone = onetoone }
+  return { run = run, at = getat, nsrc = nsrc, json = #ops > 0 and ops[1].op == "json",
+    onetoone = onetoone }
 end
 
 function W.missing(o)
@@ -272,17 +318,21 @@ function W.run(plan, p, kind, ...)
   local i, n = 1, #stages
   while i <= n do
     local st = stages[i]
-    if ELEMENT[st.op] then
-      local j = i
-      while j < n and ELEMENT[stages[j + 1].op] do j = j + 1 end
+    if ELEMENT[st.op] or st.sink then
+      -- element ops i..k-1, then maybe a reduction folded into the loop
+      local k = i
+      while k <= n and ELEMENT[stages[k].op] do k = k + 1 end
+      local sink = k <= n and stages[k].sink or nil
       local chain = cache[i]
       if not chain then
-        chain = W.compile({ unpack(stages, i, j) })
+        chain = W.compile({ unpack(stages, i, k - 1) }, sink)
         cache[i] = chain
       end
-      lists = { run_chain(chain, lists, origin, p) }
+      local res = run_chain(chain, lists, origin, p)
+      if sink then return res end
+      lists = { res }
       origin = nil
-      i = j + 1
+      i = k
     else
       local f = st.fn
       local ok, res = xpcall(function()
@@ -768,14 +818,14 @@ W.canon = canon
 
 -- Tree reduction: perpart(list, p) -> partial; combine(partials) ->
 -- partial; finish(partial) -> result. Returns the final task.
-function Bag:_tree(name, perpart, combine, finish, opts)
+function Bag:_tree(name, perpart, combine, finish, opts, sink)
   opts = opts or {}
   local split = opts.split_every or 8
   if math.type(split) ~= "integer" or split < 2 then
     error(fmt("lask.bag: %s: split_every must be an integer >= 2", name), 3)
   end
   local parts = self:_then(name .. "-part",
-    { op = "final", name = name, internal = true, fn = perpart }, perpart):_tasks()
+    { op = "final", name = name, internal = true, fn = perpart, sink = sink }, perpart):_tasks()
   local token = core.tokenize(name, self.token, perpart, combine, finish, split)
   local comb = runner({ stages = { { op = "final", name = name, internal = true,
     fn = function(partials) return combine(partials) end } } })
@@ -817,11 +867,11 @@ local function sum_list(t)
 end
 
 function Bag:count(opts)
-  return item("count", self:_tree("count", function(l) return #l end, sum_list, ident, opts))
+  return item("count", self:_tree("count", function(l) return #l end, sum_list, ident, opts, "count"))
 end
 
 function Bag:sum(opts)
-  return item("sum", self:_tree("sum", sum_list, sum_list, ident, opts))
+  return item("sum", self:_tree("sum", sum_list, sum_list, ident, opts, "sum"))
 end
 
 local function minmax(name, better)
@@ -1044,7 +1094,7 @@ function Bag:frequencies(opts)
     end
     return p
   end
-  return bag1("frequencies", self:_tree("frequencies", per, comb, fin, opts))
+  return bag1("frequencies", self:_tree("frequencies", per, comb, fin, opts, "freq"))
 end
 
 --- topk(k, key) -> Bag of the k largest elements, largest first; key is

@@ -269,6 +269,12 @@ describe("lask.bag reductions", function()
   it("frequencies, foldby, topk, groupby", function()
     local words = db.from_sequence({ "a", "b", "a", "c", "a", "b" }, { npartitions = 3 })
     assert.are.same({ { "a", 3 }, { "b", 2 }, { "c", 1 } }, words:frequencies({ sort = true }):compute())
+    -- after a partition step, and for table values (by content)
+    assert.are.same({ { "a", 3 }, { "b", 2 }, { "c", 1 } },
+      words:map_partitions(function(l) return l end):frequencies({ sort = true }):compute())
+    assert.are.same({ { { 1 }, 2 }, { "x", 1 } },
+      db.from_sequence({ { 1 }, "x", { 1 } }, { npartitions = 2 }):frequencies({ sort = true }):compute())
+    assert.are.equal(6, words:map_partitions(function(l) return l end):count():compute())
     local recs = db.from_sequence({ { k = "x", v = 1 }, { k = "y", v = 2 }, { k = "x", v = 3 } }, { npartitions = 2 })
     local fb = recs:foldby("k", function(acc, r) return acc + r.v end, 0, function(a, c) return a + c end, 0):compute()
     assert.are.same({ { "x", 4 }, { "y", 2 } }, sorted(fb, 1))
