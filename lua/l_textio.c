@@ -128,6 +128,7 @@ static size_t read_some(lua_State *L, textio_res *r, const char *path, size_t n)
 }
 
 static const char *find_delim(const char *p, size_t n, const char *d, size_t dlen) {
+    if (n == 0) return NULL;   /* p may be NULL then */
     if (dlen == 1) return memchr(p, d[0], n);
     return memmem(p, n, d, dlen);
 }
