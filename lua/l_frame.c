@@ -1082,6 +1082,38 @@ static int l_read_csv(lua_State *L) {
     return 2;
 }
 
+/* from_ndarray(a, names): a 1-d array as one column, a 2-d array as one
+ * column per array column (float types -> float64, integer types -> int64). */
+static int l_from_ndarray(lua_State *L) {
+    lask__ndarray *a = (lask__ndarray *)lask__check_chunk(L, 1, LASK_KIND_NDARRAY, "ndarray");
+    if (a->ndim != 1 && a->ndim != 2) return luaL_error(L, "from_array: need a 1-d or 2-d array, got %d-d", (int)a->ndim);
+    int64_t nr = a->shape[0], nc = a->ndim == 2 ? a->shape[1] : 1;
+    const char *names[1024];
+    int32_t nn = checknames(L, 2, names, 1024);
+    if (nn != nc) return luaL_error(L, "from_array: %d column names for %d columns", (int)nn, (int)nc);
+    int32_t t = a->dtype == LASK_F64 || a->dtype == LASK_F32 ? LASK_COL_FLOAT64
+                : a->dtype == LASK_BOOL8 ? LASK_COL_BOOL : LASK_COL_INT64;
+    lask__frame *f = lask__frame_new((int32_t)nc, nr);
+    if (!f) return luaL_error(L, "out of memory");
+    lask__push_chunk(L, &f->h);
+    for (int64_t j = 0; j < nc; j++) {
+        lask__column *c = lask__column_new(t, nr, 0);
+        if (!c || lask__frame_set(f, (int32_t)j, names[j], c)) { lask__column_unref(c); return luaL_error(L, "out of memory"); }
+        for (int64_t i = 0; i < nr; i++) {
+            const char *p = a->data + i * a->strides[0] + (a->ndim == 2 ? j * a->strides[1] : 0);
+            switch (a->dtype) {
+            case LASK_F64: ((double *)c->values)[i] = *(const double *)p; break;
+            case LASK_F32: ((double *)c->values)[i] = *(const float *)p; break;
+            case LASK_I64: ((int64_t *)c->values)[i] = *(const int64_t *)p; break;
+            case LASK_I32: ((int64_t *)c->values)[i] = *(const int32_t *)p; break;
+            case LASK_U8: ((int64_t *)c->values)[i] = *(const uint8_t *)p; break;
+            default: ((uint8_t *)c->values)[i] = *(const uint8_t *)p != 0; break;
+            }
+        }
+    }
+    return 1;
+}
+
 /* glob(pattern) -> sorted list of paths (no shell involved) */
 static int l_glob(lua_State *L) {
     const char *pat = luaL_checkstring(L, 1);
@@ -1195,7 +1227,7 @@ int luaopen_lask_core_frame(lua_State *L) {
         {"groupby_agg", l_groupby_agg}, {"groupby_partial", l_groupby_partial},
         {"groupby_combine", l_groupby_combine}, {"groupby_finish", l_groupby_finish},
         {"hash_split", l_hash_split}, {"range_split", l_range_split},
-        {"csv_infer", l_csv_infer}, {"read_csv", l_read_csv}, {"glob", l_glob}, {"stat", l_stat},
+        {"csv_infer", l_csv_infer}, {"read_csv", l_read_csv}, {"glob", l_glob}, {"stat", l_stat}, {"from_ndarray", l_from_ndarray},
         {"mkdirs", l_mkdirs}, {NULL, NULL}};
     luaL_newlib(L, mod);
     lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);

@@ -425,20 +425,27 @@ function M.from_delayed(list, opts)
   return M.from_tasks(tasks, opts.meta, opts.divisions, 2)
 end
 
-function M.from_array(arr, opts)
+-- from_array(x, {columns = {...}}): a 1-d or 2-d lask.array as a frame,
+-- one partition per block of rows.
+function M.from_array(x, opts)
+  opts = opts or {}
   local ok, da = pcall(require, "lask.array")
-  if not ok then error("from_array: lask.array is not available", 2) end
-  local cols = opts and opts.columns
-  local t = arr:compute()
-  if da and type(t) == "table" and cols then
-    local c = {}
-    for j, name in ipairs(cols) do
-      c[name] = {}
-      for i, row in ipairs(t) do c[name][i] = type(row) == "table" and row[j] or row end
-    end
-    return M.from_table(c, opts)
+  if not ok or not da.is_array(x) then error("from_array: expected a lask.array Array", 2) end
+  if x.ndim ~= 1 and x.ndim ~= 2 then error(("from_array: need a 1-d or 2-d array, got %d-d"):format(x.ndim), 2) end
+  local ncols = x.ndim == 1 and 1 or x.shape[2]
+  local names = opts.columns
+  if not names then
+    names = {}
+    if x.ndim == 1 then names[1] = "value" else for j = 1, ncols do names[j] = "col" .. j end end
   end
-  error("from_array: pass {columns = {...}} and a 1-d or 2-d array", 2)
+  if #names ~= ncols then error(("from_array: %d column names for %d columns"):format(#names, ncols), 2) end
+  if x.ndim == 2 and x.numblocks[2] > 1 then x = x:rechunk({x.chunks[1], ncols}) end
+  local t = ({float64 = "float64", float32 = "float64", bool = "bool"})[x.dtype] or "int64"
+  local types = {}
+  for j = 1, ncols do types[j] = t end
+  local tasks = {}
+  for i, blk in ipairs(x:__lask_tasks()) do tasks[i] = run_task("from_array", "from_ndarray", blk, names) end
+  return M.from_tasks(tasks, F.empty(names, types), nil, 2)
 end
 
 function M.concat(list)

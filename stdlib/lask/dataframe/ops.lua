@@ -112,6 +112,7 @@ function M.sample(p, col, k)
   return out
 end
 
+function M.from_ndarray(a, names) return F.from_ndarray(a, names) end
 function M.nrows(p) return p:nrows() end
 function M.nbytes(p) return p:nbytes() end
 
