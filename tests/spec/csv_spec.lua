@@ -59,6 +59,10 @@ describe("read_csv", function()
     assert.equal(1000, f:nrows())
     assert.equal(500500, f.i:sum())
     assert.equal(3 * 500500, df.v:sum():compute())
+    assert.equal(1000, #df)                    -- counts rows, parsing one column
+    local r = df:repartition{partition_size = "4KB"}
+    assert.is_true(r.npartitions >= 2 and r.npartitions < df.npartitions)
+    assert.equal(500500, r:compute().i:sum())
   end)
 
   it("reads globs and lists, with a path column", function()
