@@ -30,15 +30,10 @@ config.register("dataframe.split_every", 8, function(v)
   if math.type(v) ~= "integer" or v < 2 then return "expected an integer >= 2" end
 end)
 
--- Every partition step. Frames reach Lua as small userdata whose size the
--- collector does not see, so the frames of the previous step would pile up
--- between collections: a full collection after each step (cheap in a
--- worker's small state, and tasks are coarse) keeps memory bounded.
+-- Every partition step (see ops.settle for the garbage it leaves).
 local RUN = core.ship(function(op, ...)
-  local r = require("lask.dataframe.ops")[op](...)
-  -- (a big Lua heap, like a user's state under scheduler "sync", gets a step)
-  if collectgarbage("count") < 65536 then collectgarbage() else collectgarbage("step", 4096) end
-  return r
+  local ops = require "lask.dataframe.ops"
+  return ops.settle(ops[op](...), ...)
 end)
 
 local DataFrame = {__name = "lask.DataFrame"}
