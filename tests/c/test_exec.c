@@ -666,6 +666,42 @@ TEST(out_of_memory_is_a_status) {
 }
 #endif
 
+/* Kernels registered from another thread while computes run. */
+typedef struct reg { lask_runtime *rt; atomic_int stop; } reg;
+
+static void *registrar(void *arg) {
+    reg *g = arg;
+    char name[32];
+    for (int i = 0; !atomic_load(&g->stop); i++) {
+        snprintf(name, sizeof name, "k-%d", i % 500);
+        lask_register_kernel(g->rt, name, k_inc, NULL);
+        lask_register_kernel(g->rt, "inc", k_inc, NULL);   /* replaces: same fn */
+    }
+    return NULL;
+}
+
+TEST(register_while_computing) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_register_kernel(rt, "inc", k_inc, NULL);
+    lask_graph *g = lask_graph_new();
+    char root[64];
+    build_chain_tree(g, 50, 20, root);
+    reg rg = {rt, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, registrar, &rg);
+    const char *k = root;
+    for (int i = 0; i < 20; i++) {
+        lask_compute_opts o = opts_for(i % 2, 0);
+        lask_value r;
+        CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
+        CHECK_EQ_INT(r.u.i, expected_sum(50, 20));
+    }
+    atomic_store(&rg.stop, 1);
+    pthread_join(th, NULL);
+    lask_graph_free(g);
+    lask_runtime_free(rt);
+}
+
 TEST(bad_compute_args) {
     lask_runtime *rt = lask_runtime_new(1);
     lask_graph *g = lask_graph_new();
@@ -695,6 +731,7 @@ int main(void) {
     RUN(worker_hooks_and_progress);
     RUN(several_runtimes);
     RUN(buffers_recycle_between_computes);
+    RUN(register_while_computing);
     RUN(out_of_memory_is_a_status);
     RUN(bad_compute_args);
     return harness_done();

@@ -269,6 +269,27 @@ TEST(nodes_count_and_walk) {
     CHECK(lask__task_new("x", NULL, NULL, 0) == NULL);
 }
 
+/* Distinct nodes with one key are one task, even when that closes a loop:
+ * x -> y -> x' where x' has x's key. */
+TEST(same_key_nodes_cycle) {
+    lask__targ v = tval(1);
+    lask__task *x2 = lask__task_new("x", "noop", &v, 1);
+    lask__targ d = tdep(x2);
+    lask__task *y = lask__task_new("y", "noop", &d, 1);
+    lask__targ dy = tdep(y);
+    lask__task *x = lask__task_new("x", "noop", &dy, 1);
+    CHECK_EQ_INT(lask__tasks_count(&x, 1), 2);
+    lask_runtime *rt = lask_runtime_new(1);
+    lask_value r;
+    CHECK_EQ_INT(lask__compute_tasks(rt, NULL, &x, 1, &SYNC, &r), LASK_ECYCLE);
+    CHECK_STR_CONTAINS(lask_runtime_error(rt), "'x'");
+    /* y alone is fine: it needs x (the value 1) */
+    CHECK_EQ_INT(lask__compute_tasks(rt, NULL, &y, 1, &SYNC, &r), LASK_OK);
+    CHECK_EQ_INT(r.u.i, 1);
+    lask_runtime_free(rt);
+    lask__task_unref(x); lask__task_unref(y); lask__task_unref(x2);
+}
+
 static int stop_at_b(lask__task *t, void *ud) {
     (*(int *)ud)++;
     return strcmp(lask__task_key(t), "b") == 0 ? 42 : 0;
@@ -321,6 +342,7 @@ int main(void) {
     RUN(nested_lists);
     RUN(chunks_pass_through);
     RUN(nodes_count_and_walk);
+    RUN(same_key_nodes_cycle);
     RUN(walk_stops_early);
     RUN(million_chain_frees_iteratively);
     return harness_done();
