@@ -37,7 +37,7 @@ enum {
 
 #define MAGIC "LSK\x01"
 #define HDR 12
-#define MAXDEPTH 180
+#define MAXDEPTH 1000   /* C recursion: a few hundred bytes of stack per level */
 
 /* ------------------------------------------------------------- buffers */
 

@@ -138,10 +138,18 @@ describe("value encoding", function()
     assert.matches("userdata that is not a lask chunk", err, 1, true)
   end)
 
+  it("keeps linked structures a few hundred levels deep", function()
+    local list = nil
+    for i = 1, 900 do list = {v = i, next = list} end
+    local r, n = rt(list), 0
+    while r do n = n + 1; assert.equal(901 - n, r.v); r = r.next end
+    assert.equal(900, n)
+  end)
+
   it("refuses values nested too deeply instead of overflowing the stack", function()
     local t = {}
     local cur = t
-    for _ = 1, 1000 do cur.x = {}; cur = cur.x end
+    for _ = 1, 5000 do cur.x = {}; cur = cur.x end
     local ok, err = pcall(core.encode, t)
     assert.is_false(ok)
     assert.matches("nested too deeply", err)
