@@ -555,7 +555,8 @@ int lask__norm_key(lua_State *L, int idx, int ndim, const int64_t *shape, int64_
             int64_t b = has[1] ? (r[1] < 0 ? r[1] + len : r[1] - 1) : (sp > 0 ? len - 1 : 0);
             if (has[0] && (r[0] == 0 || a < 0 || a >= len) && !(len == 0))
                 luaL_error(L, "slice start %d out of range for axis %d of length %d", (int)r[0], i + 1, (int)len);
-            if (has[1] && (r[1] == 0 || b < -1 || b >= len) && !(len == 0))
+            int empty = sp > 0 ? b == a - 1 : b == a + 1;   /* {a, a - 1}: nothing */
+            if (has[1] && !empty && (r[1] == 0 || b < -1 || b >= len) && !(len == 0))
                 luaL_error(L, "slice end %d out of range for axis %d of length %d", (int)r[1], i + 1, (int)len);
             start[i] = a;
             step[i] = sp;

@@ -447,19 +447,59 @@ lask__ndarray *lask__nd_cumulative(int op, const lask__ndarray *a, int axis, las
             } \
         } } while (0)
 
+/* b stored transposed (b(i, j) at B[i + j * b1]): copy each tile of b into
+ * a row-major buffer first (contiguous reads), so the main loop runs over
+ * two unit-stride rows and vectorises. */
+#define TLOOP(EXPR) do { \
+    for (int64_t j0 = 0; j0 < n1; j0 += FTILE) \
+        for (int64_t i0 = 0; i0 < n0; i0 += FTILE) { \
+            int64_t ie = i0 + FTILE < n0 ? i0 + FTILE : n0, je = j0 + FTILE < n1 ? j0 + FTILE : n1; \
+            for (int64_t j = j0; j < je; j++) { \
+                const double *col = B + j * b1; \
+                if (ie < n0) for (int64_t q = 0; q < FTILE && ie + q < n0; q += 8) \
+                    __builtin_prefetch(col + ie + q); \
+                for (int64_t i = i0; i < ie; i++) buf[(i - i0) * FTILE + (j - j0)] = col[i]; \
+            } \
+            for (int64_t i = i0; i < ie; i++) { \
+                const double *pa = A + i * a0, *pb = buf + (i - i0) * FTILE - j0; \
+                if (i + FTILE < n0) for (int64_t q = 0; q < FTILE; q += 8) __builtin_prefetch(pa + FTILE * a0 + j0 + q); \
+                if (red0 && !red1) \
+                    for (int64_t j = j0; j < je; j++) { double x = pa[j], y = pb[j]; acc[j] += (EXPR); } \
+                else { \
+                    double s = 0; \
+                    for (int64_t j = j0; j < je; j++) { double x = pa[j], y = pb[j]; s += (EXPR); } \
+                    acc[red0 ? 0 : i] += s; \
+                } \
+            } \
+        } } while (0)
+
 static lask__ndarray *fused2d(int op, const lask__ndarray *a, const lask__ndarray *b, int red0,
                               int red1, int keepdims, lask__nderr *e) {
     int64_t n0 = a->shape[0], n1 = a->shape[1];
+    /* make a the row-major one when only the other is transposed */
+    if ((op == LASK__ADD || op == LASK__MUL) && a->strides[0] == 8 && a->strides[1] != 8 &&
+        b->strides[1] == 8) {
+        const lask__ndarray *t = a; a = b; b = t;
+    }
     int64_t a0 = a->strides[0] / 8, a1 = a->strides[1] / 8, b0 = b->strides[0] / 8, b1 = b->strides[1] / 8;
     int64_t osh[2] = {red0 ? 1 : n0, red1 ? 1 : n1};
     lask__ndarray *o = lask__nd_full(LASK_F64, 2, osh, 0, 0, 0, e);
     if (!o) return NULL;
     double *acc = (double *)o->data;
     const double *A = (const double *)a->data, *B = (const double *)b->data;
-    switch (op) {
-    case LASK__ADD: FLOOP(x + y); break;
-    case LASK__SUB: FLOOP(x - y); break;
-    default: FLOOP(x * y); break;
+    if (a1 == 1 && b0 == 1 && b1 != 1) {
+        double buf[FTILE * FTILE];
+        switch (op) {
+        case LASK__ADD: TLOOP(x + y); break;
+        case LASK__SUB: TLOOP(x - y); break;
+        default: TLOOP(x * y); break;
+        }
+    } else {
+        switch (op) {
+        case LASK__ADD: FLOOP(x + y); break;
+        case LASK__SUB: FLOOP(x - y); break;
+        default: FLOOP(x * y); break;
+        }
     }
     if (keepdims) return o;
     int64_t sh[2];

@@ -94,6 +94,8 @@ describe("local arrays (lask.core.ndarray)", function()
     assert.same({9}, a[{3}].shape)                   -- an integer drops the axis
     assert.equal(A[7][9], a:get(-1, -1))
     assert.same({7, 1}, a[{{}, {4}}].shape)          -- {4} keeps the axis
+    assert.same({0, 9}, a[{{1, 0}}].shape)            -- {a, a - 1} is empty
+    assert.same({7, 0}, a[{{}, {5, 4}}].shape)
   end)
 
   it("copies on write when an array is shared", function()
@@ -228,6 +230,7 @@ describe("lask.array", function()
 
   it("takes and masks (unknown sizes until computed)", function()
     local l = X:compute()
+    assert.same({7, 0}, X:take({}, 2):compute().shape)
     local t = X:take({9, 1, 2, 5}, 2):compute()
     assert.same({7, 4}, t.shape)
     assert.equal(A[3][9], t:get(3, 1))
@@ -426,5 +429,7 @@ describe("lask.array bad input", function()
     assert.truthy(errmsg(function() return da.ones({-1}) end):find("non%-negative"))
     assert.truthy(errmsg(function() return nd.from_table{{1, 2}, {3}} end):find("ragged"))
     assert.truthy(errmsg(function() return da.concatenate({X, da.ones({4, 5})}, 1) end):find("axis 2 differs"))
+    assert.truthy(errmsg(function() return da.zeros({2 ^ 40, 2 ^ 40}, {chunks = 2 ^ 30}) end):find("too large"))
+    assert.truthy(errmsg(function() return da.zeros({1e6, 1e6}, {chunks = 1}) end):find("too many"))
   end)
 end)

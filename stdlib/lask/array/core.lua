@@ -65,6 +65,9 @@ local shape_str = M.shape_str
 local function split(n, c)
   local out = {}
   if n == 0 then return {0} end
+  if n / c > 50 * 1000 * 1000 then
+    error(("chunks of %d along an axis of length %d make too many blocks; use bigger chunks"):format(c, n), 4)
+  end
   local k = 0
   while k < n do
     local s = math.min(c, n - k)
@@ -202,9 +205,22 @@ end
 
 -- ---------------------------------------------------------------- arrays
 
+local MAXBLOCKS = 50 * 1000 * 1000
+
 function M.new(name, chunks, dtype, blocks)
   local shape, nb = {}, {}
   local size, known = 1, true
+  local fsize = 1.0
+  for _, c in ipairs(chunks) do
+    local s = 0.0
+    for _, v in ipairs(c) do s = s + v end
+    fsize = fsize * s
+  end
+  if fsize * itemsizes[dtype] > 2.0 ^ 62 then
+    local t = {}
+    for d, c in ipairs(chunks) do t[d] = sum(c) end
+    error(("array of shape %s is too large (more than 2^62 bytes)"):format(M.shape_str(t)), 3)
+  end
   for d, c in ipairs(chunks) do
     shape[d] = sum(c)
     nb[d] = #c
@@ -221,6 +237,12 @@ end
 function M.from_blocks(name, chunks, dtype, fn)
   local blocks = {}
   local nb = M.numblocks(chunks)
+  local total = 1.0
+  for _, n in ipairs(nb) do total = total * n end
+  if total > MAXBLOCKS then
+    error(("%.0f blocks (numblocks %s) is too many for one array; use bigger chunks"):format(
+      total, M.shape_str(nb)), 3)
+  end
   M.each_block(nb, function(idx, flat)
     local key = M.bkey(name, idx)
     blocks[flat] = fn(idx, key, M.block_shape(chunks, idx), flat)

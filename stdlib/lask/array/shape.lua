@@ -183,7 +183,9 @@ function methods.take(x, indices, axis)
   chunks[axis] = {}
   for j, r in ipairs(runs) do chunks[axis][j] = #r[2] end
   if #runs == 0 then
-    return x:getitem((function() local k = {}; k[axis] = {1, 0}; return k end)())
+    local k = {}
+    for d = 1, x.ndim do k[d] = d == axis and {1, 0} or {} end
+    return x:getitem(k)
   end
   local name = C.tokenize_name("take", x.name, axis, core.encode(indices))
   return C.from_blocks(name, chunks, x.dtype, function(idx, key)
