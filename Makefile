@@ -112,7 +112,6 @@ fuzz: $(FUZZ_BIN)
 	  echo "== $$b ($(FUZZ_TIME) s)"; \
 	  $$b -max_total_time=$(FUZZ_TIME) -rss_limit_mb=1536 -timeout=10 build-fuzz/corpus-$$n $$seeds || exit 1; done
 
-.PHONY: fuzz
 
 deps:
 	@sh tools/deps.sh
@@ -127,6 +126,11 @@ demo: deps
 
 bench: all
 	@for b in bench/*.lua; do echo "== $$b"; $(BUILD)/lask $$b || exit 1; done
+
+# DuckDB for the data frame benchmark's comparison (git-ignored bench/.deps).
+bench-deps:
+	@mkdir -p bench/.deps && (cd bench/.deps && npm install --no-audit --no-fund --silent @duckdb/node-api >/dev/null 2>&1 \
+	  && echo "duckdb: installed in bench/.deps") || echo "duckdb: unavailable (npm install failed)"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
@@ -145,4 +149,4 @@ clean:
 help:
 	@sed -n '3,10p' Makefile
 
-.PHONY: all ctests deps test demo bench install clean help
+.PHONY: all ctests deps test demo bench bench-deps install clean help fuzz

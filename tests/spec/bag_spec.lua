@@ -1,0 +1,340 @@
+-- lask.bag: real values through real tasks, and every bad input the issue
+-- lists (malformed JSON, a missing pluck key, values that cannot be shipped,
+-- truncated compressed files).
+local db = require "lask.bag"
+local json = require "lask.json"
+local textio = require "lask.core.textio"
+
+local function tmpdir()
+  local f = os.tmpname()
+  os.remove(f)
+  textio.mkdir(f)
+  return f
+end
+
+local function write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local function sorted(t, key)
+  table.sort(t, function(a, b)
+    if key then return a[key] < b[key] end
+    return a < b
+  end)
+  return t
+end
+
+local function errmsg(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+describe("lask.bag creation", function()
+  it("from_sequence splits into partitions and computes a list", function()
+    local b = db.from_sequence({ 1, 2, 3, 4, 5 }, { npartitions = 2 })
+    assert.are.equal(2, b.npartitions)
+    assert.are.same({ 1, 2, 3, 4, 5 }, b:compute())
+    assert.are.equal(3, db.from_sequence({ 1, 2, 3, 4, 5 }, { partition_size = 2 }).npartitions)
+    assert.are.equal(55, b:map(function(x) return x * x end):sum():compute())
+  end)
+
+  it("range gives 1..n", function()
+    local b = db.range(10, { npartitions = 3 })
+    assert.are.equal(3, b.npartitions)
+    assert.are.same({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, b:compute())
+    assert.are.same({}, db.range(0):compute())
+  end)
+
+  it("__tostring does not compute", function()
+    local called = false
+    local b = db.range(4, { npartitions = 2 }):map(function(x)
+      called = true
+      return x
+    end)
+    assert.are.equal("lask.Bag<map, npartitions=2>", tostring(b))
+    assert.is_false(called)
+  end)
+
+  it("from_delayed takes lazy values computing to lists", function()
+    local parts = db.range(6, { npartitions = 3 }):to_delayed()
+    assert.are.equal(3, #parts)
+    local b = db.from_delayed(parts)
+    assert.are.same({ 1, 2, 3, 4, 5, 6 }, b:map(function(x) return x end):compute())
+    local bad = db.from_delayed({ db.range(3):sum() })
+    assert.matches("partition 1 is a number, not a list", errmsg(function() bad:map(tostring):compute() end), 1, true)
+  end)
+end)
+
+describe("lask.bag read_text", function()
+  local dir
+  setup(function() dir = tmpdir() end)
+
+  it("splits files at line boundaries for every blocksize", function()
+    local p = dir .. "/lines.txt"
+    local want = {}
+    for i = 1, 200 do want[i] = ("line %d %s"):format(i, ("x"):rep(i % 7)) end
+    write(p, table.concat(want, "\n") .. "\n")
+    for _, bs in ipairs({ 1, 7, 64, 1000, 1e6 }) do
+      assert.are.same(want, db.read_text(p, { blocksize = bs }):compute())
+    end
+    assert.are.equal(1, db.read_text(p, { blocksize = false }).npartitions)
+  end)
+
+  it("honours linedelimiter and keeps a last line without one", function()
+    local p = dir .. "/semi.txt"
+    write(p, "a;bb;;ccc")
+    assert.are.same({ "a", "bb", "", "ccc" }, db.read_text(p, { linedelimiter = ";", blocksize = 2 }):compute())
+    write(p, "a\r\nb\r\n")
+    assert.are.same({ "a", "b" }, db.read_text(p, { linedelimiter = "\r\n", blocksize = 1 }):compute())
+  end)
+
+  it("reads globs and lists, gzip and zstd by suffix", function()
+    local lines = {}
+    for i = 1, 5000 do lines[i] = tostring(i) end
+    textio.write_lines(dir .. "/n.txt.gz", lines)
+    textio.write_lines(dir .. "/n.txt.zst", lines)
+    textio.write_lines(dir .. "/n.txt", lines)
+    local b = db.read_text(dir .. "/n.txt*")
+    assert.are.equal(3, b.npartitions)
+    assert.are.equal(3 * 5000 * 5001 // 2, b:map(tonumber):sum():compute())
+    assert.are.same(lines, db.read_text({ dir .. "/n.txt.zst" }):compute())
+    assert.are.same(lines, db.read_text(dir .. "/n.txt.gz", { compression = "gzip" }):compute())
+  end)
+
+  it("fails clearly on missing, truncated and corrupt files", function()
+    assert.matches("no files match", errmsg(function() db.read_text(dir .. "/none*.txt") end), 1, true)
+    assert.matches("cannot open '" .. dir .. "/missing.txt'",
+      errmsg(function() db.read_text(dir .. "/missing.txt") end), 1, true)
+    local lines = {}
+    for i = 1, 20000 do lines[i] = ("record number %d with some text"):format(i) end
+    for _, ext in ipairs({ "gz", "zst" }) do
+      local full = dir .. "/big." .. ext
+      textio.write_lines(full, lines)
+      local f = assert(io.open(full, "rb"))
+      local bytes = f:read("a")
+      f:close()
+      local cut = dir .. "/cut." .. ext
+      write(cut, bytes:sub(1, #bytes // 2))
+      local e = errmsg(function() db.read_text(cut):count():compute() end)
+      assert.matches("truncated", e, 1, true)
+      assert.matches(cut, e, 1, true)
+      local bad = dir .. "/bad." .. ext
+      write(bad, "this is not compressed at all\n")
+      e = errmsg(function() db.read_text(bad):count():compute() end)
+      assert.matches("corrupt", e, 1, true)
+      assert.matches(bad, e, 1, true)
+    end
+  end)
+
+  it("names file and line of a malformed JSON record", function()
+    local p = dir .. "/recs.jsonl"
+    write(p, '{"a": 1}\n{"a": 2}\n{"a": 3,, "b": 1}\n{"a": 4}\n')
+    for _, bs in ipairs({ 3, 1000 }) do
+      local e = errmsg(function() db.read_text(p, { blocksize = bs }):map(json.decode):compute() end)
+      assert.matches(p .. ":3: malformed JSON at column 9", e, 1, true)
+    end
+    -- inside a user's function too
+    local e = errmsg(function()
+      db.read_text(p):map(function(l) return json.decode(l).a end):compute()
+    end)
+    assert.matches(p .. ":3:", e, 1, true)
+    assert.matches("malformed JSON", e, 1, true)
+    -- compressed: the line counts from the start of the file
+    textio.write_lines(dir .. "/recs.jsonl.gz", { '{"a": 1}', '{"a": 2}', "{oops" })
+    e = errmsg(function() db.read_text(dir .. "/recs.jsonl.gz"):map(json.decode):compute() end)
+    assert.matches("recs.jsonl.gz:3: malformed JSON", e, 1, true)
+  end)
+
+  it("decodes JSON lines through the fused pipeline", function()
+    local p = dir .. "/good.jsonl"
+    local kinds = { "buy", "sell", "view" }
+    local recs, want = {}, {}
+    for i = 1, 3000 do
+      local r = { user = "u" .. i, kind = kinds[i % 3 + 1], value = (i % 10) / 10 }
+      recs[i] = json.encode(r)
+      if r.value > 0.5 then want[r.kind] = (want[r.kind] or 0) + 1 end
+    end
+    textio.write_lines(p, recs)
+    local got = db.read_text(p, { blocksize = 10000 }):map(json.decode)
+      :filter(function(r) return r.value > 0.5 end):pluck("kind"):frequencies():compute()
+    local m = {}
+    for _, kv in ipairs(got) do m[kv[1]] = kv[2] end
+    assert.are.same(want, m)
+  end)
+
+  it("to_textfiles writes partitions that read back", function()
+    local out = dir .. "/out"
+    local b = db.range(25, { npartitions = 3 }):map(tostring)
+    local paths = b:to_textfiles(out)
+    assert.are.same({ out .. "/1.part", out .. "/2.part", out .. "/3.part" }, paths)
+    assert.are.same(b:compute(), db.read_text(out .. "/*.part"):compute())
+    paths = b:to_textfiles(dir .. "/z/p-*.txt.zst")
+    assert.are.equal(dir .. "/z/p-3.txt.zst", paths[3])
+    assert.are.equal(325, db.read_text(dir .. "/z/*.zst"):map(tonumber):sum():compute())
+    paths = b:to_textfiles(dir .. "/g", { compression = "gzip" })
+    assert.are.equal(dir .. "/g/1.part.gz", paths[1])
+    assert.are.equal(325, db.read_text(dir .. "/g/*"):map(tonumber):sum():compute())
+    local e = errmsg(function() db.range(3):map(function(x) return { x } end):to_textfiles(dir .. "/t") end)
+    assert.matches("cannot write item 1", e, 1, true)
+  end)
+end)
+
+describe("lask.bag element operations", function()
+  local recs = {
+    { kind = "a", v = 1, tags = { "x" } }, { kind = "b", v = 2, tags = {} },
+    { kind = "a", v = 3, tags = { "y", "z" } }, { kind = "c", v = 4, tags = { "x" } },
+  }
+
+  it("map with extra arguments and zipped bags", function()
+    local b = db.range(6, { npartitions = 2 })
+    assert.are.same({ 13, 23, 33, 43, 53, 63 }, b:map(function(x, y) return x * 10 + y end, 3):compute())
+    local neg = b:map(function(x) return -x end)
+    assert.are.same({ 100, 100, 100, 100, 100, 100 },
+      b:map(function(x, k, y) return x + y + k end, 100, neg):compute())
+    assert.matches("partitions", errmsg(function() b:map(function(x) return x end, db.range(6, { npartitions = 3 })) end), 1, true)
+  end)
+
+  it("filter, remove, flatten, starmap, map_partitions", function()
+    local b = db.range(10, { npartitions = 3 })
+    assert.are.same({ 2, 4, 6, 8, 10 }, b:filter(function(x) return x % 2 == 0 end):compute())
+    assert.are.same({ 1, 3, 5, 7, 9 }, b:remove(function(x) return x % 2 == 0 end):compute())
+    assert.are.same({ 1, 2, 3, 4, 5 }, db.from_sequence({ { 1, 2 }, {}, { 3 }, { 4, 5 } }, { npartitions = 2 }):flatten():compute())
+    assert.are.same({ 1002, 1012 }, db.from_sequence({ { 1, 2 }, { 3, 4 } }):starmap(function(a, b2, c) return a * b2 + c end, 1000):compute())
+    assert.are.same({ 4, 4, 2 }, b:map_partitions(function(l) return { #l } end):compute())
+    assert.matches("returned a number, not a list", errmsg(function() b:map_partitions(function(l) return #l end):compute() end), 1, true)
+  end)
+
+  it("pluck a key, several keys, or a default", function()
+    local b = db.from_sequence(recs, { npartitions = 2 })
+    assert.are.same({ "a", "b", "a", "c" }, b:pluck("kind"):compute())
+    assert.are.same({ { "a", 1 }, { "b", 2 }, { "a", 3 }, { "c", 4 } }, b:pluck({ "kind", "v" }):compute())
+    assert.are.same({ "x", "y", "z", "x" }, b:pluck("tags"):flatten():compute())
+    local withmissing = db.from_sequence({ { kind = "a" }, { v = 2 } })
+    local e = errmsg(function() withmissing:pluck("kind"):compute() end)
+    assert.matches('key "kind" is missing', e, 1, true)
+    assert.matches("element 1", e, 1, true)
+    assert.are.same({ "a", "?" }, withmissing:pluck("kind", { default = "?" }):compute())
+  end)
+
+  it("zip, product, distinct, take", function()
+    local a, b = db.range(4, { npartitions = 2 }), db.range(4, { npartitions = 2 }):map(function(x) return x * x end)
+    assert.are.same({ { 1, 1 }, { 2, 4 }, { 3, 9 }, { 4, 16 } }, a:zip(b):compute())
+    local p = db.range(2):product(db.from_sequence({ "x", "y", "z" }, { npartitions = 2 }))
+    assert.are.equal(4, p.npartitions)
+    assert.are.same({ { 1, "x" }, { 1, "y" }, { 1, "z" }, { 2, "x" }, { 2, "y" }, { 2, "z" } }, p:compute())
+    assert.are.same({ 3, 1, 2 }, db.from_sequence({ 3, 1, 3, 2, 1 }, { npartitions = 2 }):distinct():compute())
+    assert.are.same({ { 1 }, { 2 } }, db.from_sequence({ { 1 }, { 2 }, { 1 } }):distinct():compute())
+    assert.are.same({ 1, 2, 3 }, db.range(100, { npartitions = 10 }):take(3))
+    assert.are.same({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, db.range(100, { npartitions = 10 }):take(12))
+  end)
+
+  it("take computes only the partitions it needs", function()
+    local b = db.range(100, { npartitions = 10 }):map(function(x)
+      if x > 20 then error("partition beyond the first two was computed") end
+      return x
+    end)
+    assert.are.same({ 1, 2, 3, 4, 5 }, b:take(5))
+    assert.are.equal(15, #b:take(15))
+  end)
+end)
+
+describe("lask.bag reductions", function()
+  local b = db.range(100, { npartitions = 7 })
+
+  it("count sum mean min max var std any all", function()
+    assert.are.equal(100, b:count():compute())
+    assert.are.equal(5050, b:sum():compute())
+    assert.are.equal(50.5, b:mean():compute())
+    assert.are.equal(1, b:min():compute())
+    assert.are.equal(100, b:max():compute())
+    assert.is_true(math.abs(b:var():compute() - 833.25) < 1e-9)
+    assert.is_true(math.abs(b:std(1):compute() - math.sqrt(841.6666666666666)) < 1e-9)
+    assert.is_true(b:map(function(x) return x == 50 end):any():compute())
+    assert.is_false(b:map(function(x) return x < 100 end):all():compute())
+    assert.matches("min of an empty bag", errmsg(function() db.range(0):min():compute() end), 1, true)
+  end)
+
+  it("fold and reduction with tree aggregation", function()
+    local add = function(x, y) return x + y end
+    assert.are.equal(5050, b:fold(add):compute())
+    assert.are.equal(5050, b:fold(add, add, 0, { split_every = 2 }):compute())
+    local r = b:reduction(function(l) return #l end,
+      function(ps) local s = 0 for _, x in ipairs(ps) do s = s + x end return s end, { split_every = 3 })
+    assert.are.equal(100, r:compute())
+  end)
+
+  it("frequencies, foldby, topk, groupby", function()
+    local words = db.from_sequence({ "a", "b", "a", "c", "a", "b" }, { npartitions = 3 })
+    assert.are.same({ { "a", 3 }, { "b", 2 }, { "c", 1 } }, words:frequencies({ sort = true }):compute())
+    -- after a partition step, and for table values (by content)
+    assert.are.same({ { "a", 3 }, { "b", 2 }, { "c", 1 } },
+      words:map_partitions(function(l) return l end):frequencies({ sort = true }):compute())
+    assert.are.same({ { { 1 }, 2 }, { "x", 1 } },
+      db.from_sequence({ { 1 }, "x", { 1 } }, { npartitions = 2 }):frequencies({ sort = true }):compute())
+    assert.are.equal(6, words:map_partitions(function(l) return l end):count():compute())
+    local recs = db.from_sequence({ { k = "x", v = 1 }, { k = "y", v = 2 }, { k = "x", v = 3 } }, { npartitions = 2 })
+    local fb = recs:foldby("k", function(acc, r) return acc + r.v end, 0, function(a, c) return a + c end, 0):compute()
+    assert.are.same({ { "x", 4 }, { "y", 2 } }, sorted(fb, 1))
+    local byfn = recs:foldby(function(r) return r.k end, function(acc, r) return acc + 1 end, 0,
+      function(a, c) return a + c end, 0):compute()
+    assert.are.same({ { "x", 2 }, { "y", 1 } }, sorted(byfn, 1))
+    assert.are.same({ 100, 99, 98 }, b:topk(3):compute())
+    assert.are.same({ { k = "x", v = 3 }, { k = "y", v = 2 } }, recs:topk(2, "v"):compute())
+    local g = db.range(20, { npartitions = 4 }):groupby(function(x) return x % 3 end, { npartitions = 2 })
+    local got = {}
+    for _, kv in ipairs(g:compute()) do got[kv[1]] = sorted(kv[2]) end
+    assert.are.same({ [0] = { 3, 6, 9, 12, 15, 18 }, [1] = { 1, 4, 7, 10, 13, 16, 19 },
+      [2] = { 2, 5, 8, 11, 14, 17, 20 } }, got)
+  end)
+end)
+
+describe("lask.bag errors and the collection protocol", function()
+  it("names the partition and element of a failing callback", function()
+    local e = errmsg(function()
+      db.range(10, { npartitions = 2 }):map(function(x)
+        if x == 7 then error("seven is bad") end
+        return x
+      end):compute()
+    end)
+    assert.matches("partition 2, element 2", e, 1, true)
+    assert.matches("seven is bad", e, 1, true)
+  end)
+
+  it("refuses nil elements and values that cannot be shipped", function()
+    local e = errmsg(function() db.range(3):map(function() end):compute() end)
+    assert.matches("became nil", e, 1, true)
+    e = errmsg(function() db.range(3):map(function() return coroutine.create(print) end):compute() end)
+    assert.matches("coroutine", e, 1, true)
+    local co = coroutine.create(print)
+    e = errmsg(function() db.range(3):map(function(x) return co end) end)
+    assert.matches("coroutine", e, 1, true)
+    assert.matches("map", e, 1, true)
+  end)
+
+  it("gives tasks, finalizes and rebuilds", function()
+    local b = db.range(6, { npartitions = 2 }):map(function(x) return x + 1 end)
+    local tasks = b:__lask_tasks()
+    assert.are.equal(2, #tasks)
+    assert.are.same({ 2, 3, 4, 5, 6, 7 }, b:__lask_finalize({ { 2, 3, 4 }, { 5, 6, 7 } }))
+    local lask = require "lask"
+    local p = lask.persist(b)
+    assert.are.same({ 2, 3, 4, 5, 6, 7 }, p:compute())
+    assert.are.same({ 2, 3, 4, 5, 6, 7 }, (lask.compute(b)))
+  end)
+
+  it("fuses a chain of element operations into one task per partition", function()
+    local core = require "lask.core"
+    local b = db.range(100, { npartitions = 4 }):map(function(x) return x * 2 end)
+      :filter(function(x) return x % 3 == 0 end):map(tostring)
+    assert.are.equal(4, core.count(b:__lask_tasks()))
+    assert.are.equal(5, core.count({ b:count().task }))
+  end)
+
+  it("gives the same results under the sync scheduler", function()
+    local b = db.range(50, { npartitions = 5 }):map(function(x) return x % 4 end):frequencies({ sort = true })
+    assert.are.same(b:compute({ scheduler = "sync" }), b:compute({ scheduler = "threads" }))
+  end)
+end)
