@@ -215,14 +215,12 @@ static int32_t do_read(const readspec *s, lask__frame **out, char *err) {
     char where[600];
     snprintf(where, sizeof where, "%s: row group %d", s->path, s->rg + 1);
     if ((st = lask__pq_check_preds(wide, s->preds, s->npreds, where, err, ERRLEN))) goto done;
-    if ((st = lask__pq_filter(wide, s->preds, s->npreds, &filt, err, ERRLEN))) goto done;
-    for (int32_t i = 0; i < nout; i++)
-        if (lask__frame_find(filt, outnames[i]) < 0) {
-            snprintf(err, ERRLEN, "%s: no column '%s'", s->path, outnames[i]);
-            st = LASK_EINVAL;
-            goto done;
-        }
-    st = lask__pq_select(filt, outnames, nout, s->index ? s->index : f->index_name, out, err, ERRLEN);
+    /* filter straight into the output columns: filter-only columns are not copied */
+    if ((st = lask__pq_filter(wide, s->preds, s->npreds, outnames, nout, &filt, err, ERRLEN))) goto done;
+    const char *ix = s->index ? s->index : f->index_name;
+    filt->index = ix ? lask__frame_find(filt, ix) : -1;
+    *out = filt;
+    filt = NULL;
     goto done;
 oom:
     snprintf(err, ERRLEN, "%s: out of memory", s->path);

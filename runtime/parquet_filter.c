@@ -127,29 +127,47 @@ lask__column *lask__column_take(const lask__column *c, const uint8_t *keep, int6
             if (keep[r]) sbytes += o[r + 1] - o[r];
     lask__column *d = lask__column_new(c->type, nkeep, sbytes);
     if (!d) return NULL;
-    uint8_t *valid = NULL;
-    if (c->valid && !(valid = lask__column_validity(d))) { lask__column_unref(d); return NULL; }
-    int64_t j = 0;
-    int64_t *dof = d->values;
-    for (int64_t r = 0; r < c->n; r++) {
-        if (!keep[r]) continue;
-        if (valid && !lask__column_isvalid(c, r)) lask__bit_set(valid, j, 0);
-        switch (c->type) {
-        case LASK_COL_BOOL: ((uint8_t *)d->values)[j] = ((const uint8_t *)c->values)[r]; break;
-        case LASK_COL_STRING: {
+    int64_t n = c->n, j = 0;
+    /* branch-free compaction: write every row, advance by keep[r] */
+    switch (c->type) {
+    case LASK_COL_BOOL: {
+        const uint8_t *s = c->values;
+        uint8_t *t = d->values;
+        for (int64_t r = 0; r < n && j < nkeep; r++) { t[j] = s[r]; j += keep[r] != 0; }
+        break;
+    }
+    case LASK_COL_STRING: {
+        int64_t *dof = d->values;
+        for (int64_t r = 0; r < n; r++) {
+            if (!keep[r]) continue;
             int64_t len = o[r + 1] - o[r];
             memcpy(d->strdata + dof[j], c->strdata + o[r], (size_t)len);
             dof[j + 1] = dof[j] + len;
-            break;
+            j++;
         }
-        default: ((int64_t *)d->values)[j] = ((const int64_t *)c->values)[r];
+        break;
+    }
+    default: {
+        const int64_t *s = c->values;
+        int64_t *t = d->values;
+        for (int64_t r = 0; r < n && j < nkeep; r++) { t[j] = s[r]; j += keep[r] != 0; }
+    }
+    }
+    if (c->valid) {
+        uint8_t *valid = lask__column_validity(d);
+        if (!valid) { lask__column_unref(d); return NULL; }
+        j = 0;
+        for (int64_t r = 0; r < n; r++) {
+            if (!keep[r]) continue;
+            if (!lask__column_isvalid(c, r)) lask__bit_set(valid, j, 0);
+            j++;
         }
-        j++;
     }
     return d;
 }
 
 int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                        const char *const *names, int32_t nnames,
                         lask__frame **out, char *err, size_t errlen) {
     *out = NULL;
     uint8_t *keep = malloc((size_t)(f->nrows ? f->nrows : 1));
@@ -176,11 +194,19 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
     free(grp);
     int64_t nkeep = 0;
     for (int64_t r = 0; r < f->nrows; r++) nkeep += keep[r];
-    lask__frame *d = lask__frame_new(f->ncols, nkeep);
+    int32_t nout = names ? nnames : f->ncols;
+    lask__frame *d = lask__frame_new(nout, nkeep);
     int32_t st = d ? LASK_OK : LASK_ENOMEM;
-    for (int32_t i = 0; i < f->ncols && st == LASK_OK; i++) {
-        lask__column *c = nkeep == f->nrows ? lask__column_ref(f->cols[i]) : lask__column_take(f->cols[i], keep, nkeep);
-        if (!c || lask__frame_set(d, i, f->names[i], c) != LASK_OK) {
+    for (int32_t i = 0; i < nout && st == LASK_OK; i++) {
+        int32_t ci = names ? lask__frame_find(f, names[i]) : i;
+        if (ci < 0) {
+            snprintf(err, errlen, "no column '%s'", names[i]);
+            free(keep);
+            lask_chunk_unref(&d->h);
+            return LASK_EINVAL;
+        }
+        lask__column *c = nkeep == f->nrows ? lask__column_ref(f->cols[ci]) : lask__column_take(f->cols[ci], keep, nkeep);
+        if (!c || lask__frame_set(d, i, f->names[ci], c) != LASK_OK) {
             lask__column_unref(c);
             st = LASK_ENOMEM;
         }
@@ -191,7 +217,7 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         snprintf(err, errlen, "out of memory");
         return st;
     }
-    d->index = f->index;
+    d->index = names ? -1 : f->index;
     *out = d;
     return LASK_OK;
 }
@@ -220,30 +246,6 @@ lask__column *lask__pq_const_column(const lask__pq_scalar *s, int64_t n) {
         }
     }
     return c;
-}
-
-int32_t lask__pq_select(const lask__frame *f, const char *const *names, int32_t n,
-                        const char *index, lask__frame **out, char *err, size_t errlen) {
-    *out = NULL;
-    lask__frame *d = lask__frame_new(n, f->nrows);
-    if (!d) { snprintf(err, errlen, "out of memory"); return LASK_ENOMEM; }
-    for (int32_t i = 0; i < n; i++) {
-        int32_t ci = lask__frame_find(f, names[i]);
-        if (ci < 0) {
-            snprintf(err, errlen, "no column '%s'", names[i]);
-            lask_chunk_unref(&d->h);
-            return LASK_EINVAL;
-        }
-        if (lask__frame_set(d, i, names[i], lask__column_ref(f->cols[ci])) != LASK_OK) {
-            lask__column_unref(f->cols[ci]);
-            lask_chunk_unref(&d->h);
-            snprintf(err, errlen, "out of memory");
-            return LASK_ENOMEM;
-        }
-    }
-    d->index = index ? lask__frame_find(d, index) : -1;
-    *out = d;
-    return LASK_OK;
 }
 
 int32_t lask__pq_concat(lask__frame *const *fs, int32_t n, lask__frame **out, char *err, size_t errlen) {
