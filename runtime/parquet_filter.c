@@ -97,6 +97,41 @@ static int pass(const lask__column *c, int64_t r, const lask__pq_pred *p) {
     }
 }
 
+/* Tight loops for the common case: one value, no missing rows, a number
+ * column. grp[r] &= (row r passes). Returns 0 when not applicable. */
+#define PQ_LOOP(T, vals, cond) do { const T *v_ = (const T *)(vals); \
+    for (int64_t r = 0; r < n; r++) grp[r] &= (uint8_t)(cond); } while (0)
+static int fast_pred(const lask__column *c, const lask__pq_pred *p, uint8_t *grp, int64_t n) {
+    if (c->valid || p->op == PQ_OP_IN || p->nvals != 1) return 0;
+    const lask__pq_scalar *s = &p->vals[0];
+    if (c->type == LASK_COL_FLOAT64 && (s->type == PQ_S_FLOAT || s->type == PQ_S_INT)) {
+        double w = s->type == PQ_S_INT ? (double)s->i : s->f;
+        switch (p->op) {   /* NaN passes nothing, ~= included */
+        case PQ_OP_EQ: PQ_LOOP(double, c->values, v_[r] == w); return 1;
+        case PQ_OP_NE: PQ_LOOP(double, c->values, (v_[r] < w) | (v_[r] > w)); return 1;
+        case PQ_OP_LT: PQ_LOOP(double, c->values, v_[r] < w); return 1;
+        case PQ_OP_LE: PQ_LOOP(double, c->values, v_[r] <= w); return 1;
+        case PQ_OP_GT: PQ_LOOP(double, c->values, v_[r] > w); return 1;
+        case PQ_OP_GE: PQ_LOOP(double, c->values, v_[r] >= w); return 1;
+        default: return 0;
+        }
+    }
+    if ((c->type == LASK_COL_INT64 || c->type == LASK_COL_TIMESTAMP) && s->type == PQ_S_INT) {
+        int64_t w = s->i;
+        switch (p->op) {
+        case PQ_OP_EQ: PQ_LOOP(int64_t, c->values, v_[r] == w); return 1;
+        case PQ_OP_NE: PQ_LOOP(int64_t, c->values, v_[r] != w); return 1;
+        case PQ_OP_LT: PQ_LOOP(int64_t, c->values, v_[r] < w); return 1;
+        case PQ_OP_LE: PQ_LOOP(int64_t, c->values, v_[r] <= w); return 1;
+        case PQ_OP_GT: PQ_LOOP(int64_t, c->values, v_[r] > w); return 1;
+        case PQ_OP_GE: PQ_LOOP(int64_t, c->values, v_[r] >= w); return 1;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+#undef PQ_LOOP
+
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen) {
     for (int32_t i = 0; i < n; i++) {
@@ -185,6 +220,7 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         memset(grp, 1, (size_t)f->nrows);
         for (; j < n && p[j].group == g; j++) {
             const lask__column *c = f->cols[lask__frame_find(f, p[j].col)];
+            if (fast_pred(c, &p[j], grp, f->nrows)) continue;
             for (int64_t r = 0; r < f->nrows; r++)
                 if (grp[r]) grp[r] = (uint8_t)pass(c, r, &p[j]);
         }
