@@ -116,7 +116,11 @@ fuzz: $(FUZZ_BIN)
 deps:
 	@sh tools/deps.sh
 
+# The DuckDB interop test needs the npm package; it is fetched when npm exists
+# (and the test is reported skipped when it cannot be had).
 test: deps
+	@if command -v npm >/dev/null 2>&1 && [ ! -d bench/.deps/node_modules/@duckdb/node-api ]; then \
+	  $(MAKE) --no-print-directory bench-deps; fi
 	@$(MAKE) --no-print-directory all ctests $(BUILD)/embed_host
 	@BUILD=$(BUILD) SAN=$(SAN) sh tools/run_tests.sh
 
