@@ -201,18 +201,10 @@ lask__column *lask__column_take(const lask__column *c, const uint8_t *keep, int6
     return d;
 }
 
-int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
-                        const char *const *names, int32_t nnames,
-                        lask__frame **out, char *err, size_t errlen) {
-    *out = NULL;
-    uint8_t *keep = malloc((size_t)(f->nrows ? f->nrows : 1));
+int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                      uint8_t *keep, int64_t *nkeep) {
     uint8_t *grp = malloc((size_t)(f->nrows ? f->nrows : 1));
-    if (!keep || !grp) {
-        free(keep);
-        free(grp);
-        snprintf(err, errlen, "out of memory");
-        return LASK_ENOMEM;
-    }
+    if (!grp) return LASK_ENOMEM;
     memset(keep, n ? 0 : 1, (size_t)f->nrows);
     /* predicates of one group are consecutive */
     for (int32_t i = 0; i < n;) {
@@ -228,8 +220,23 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         i = j;
     }
     free(grp);
+    int64_t k = 0;
+    for (int64_t r = 0; r < f->nrows; r++) k += keep[r];
+    *nkeep = k;
+    return LASK_OK;
+}
+
+int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                        const char *const *names, int32_t nnames,
+                        lask__frame **out, char *err, size_t errlen) {
+    *out = NULL;
+    uint8_t *keep = malloc((size_t)(f->nrows ? f->nrows : 1));
     int64_t nkeep = 0;
-    for (int64_t r = 0; r < f->nrows; r++) nkeep += keep[r];
+    if (!keep || lask__pq_mask(f, p, n, keep, &nkeep) != LASK_OK) {
+        free(keep);
+        snprintf(err, errlen, "out of memory");
+        return LASK_ENOMEM;
+    }
     int32_t nout = names ? nnames : f->ncols;
     lask__frame *d = lask__frame_new(nout, nkeep);
     int32_t st = d ? LASK_OK : LASK_ENOMEM;

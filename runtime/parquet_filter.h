@@ -33,6 +33,9 @@ int32_t lask__pq_op_parse(const char *s);
  * messages start with where. */
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen);
+/* keep[r] = 1 for the rows of f that pass (f->nrows flags); *nkeep counts them. */
+int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                      uint8_t *keep, int64_t *nkeep);
 /* Rows of f that pass (all rows when n == 0), as a new frame of the
  * columns named (all of f's when names is NULL), in that order. */
 int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
