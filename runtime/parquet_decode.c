@@ -265,6 +265,14 @@ static void convert_fixed(const lask__pq_column *c, const uint8_t *src, int64_t 
     }
 }
 
+/* Are PLAIN values of c already in the output form (8 bytes, no scaling)? */
+static int plain_is_output(const lask__pq_column *c) {
+    if (c->physical == PQ_DOUBLE) return 1;
+    if (c->physical != PQ_INT64) return 0;
+    if (c->coltype == LASK_COL_INT64) return 1;
+    return c->coltype == LASK_COL_TIMESTAMP && c->logical == PQ_L_TIMESTAMP && c->unit == 3;
+}
+
 static int outwidth(const lask__pq_column *c) {
     return c->coltype == LASK_COL_BOOL ? 1 : 8;
 }
@@ -654,6 +662,23 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         }
     }
     int32_t st;
+    if (d->keep && present == nv && h->enc == PQ_ENC_PLAIN && plain_is_output(c)) {
+        /* PLAIN 8-byte values that need no conversion: compact straight
+         * from the page */
+        if ((end - p) / 8 < nv) return derr(d, LASK_EFORMAT, "truncated PLAIN values");
+        const uint8_t *keep = d->keep + d->row;
+        int64_t kept = 0;
+        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
+        int64_t *dst = (int64_t *)d->out->values + d->orow, m = 0;
+        for (int64_t k = 0; k < nv && m < kept; k++) {
+            memcpy(&dst[m], p + 8 * k, 8);
+            m += keep[k];
+        }
+        d->orow += kept;
+        d->row += nv;
+        return LASK_OK;
+    }
     if (d->keep) {
         void *dst = NULL;
         if (c->coltype != LASK_COL_STRING) {

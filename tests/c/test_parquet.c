@@ -558,6 +558,42 @@ TEST(masked_reads_match_full_reads) {
     }
 }
 
+TEST(masked_reads_of_our_files) {
+    /* PLAIN pages without missing values take the straight-from-page path */
+    for (int nulls = 0; nulls < 2; nulls++) {
+        lask__frame *src = sample_frame(5000, nulls, 10);
+        lask__pq_write_opts o = {PQ_CODEC_SNAPPY, 2000, 0, 0};
+        uint8_t *buf;
+        size_t len;
+        char err[512];
+        CHECK_EQ_INT(lask__pq_write_mem(src, &o, &buf, &len, err, sizeof err), LASK_OK);
+        lask__pq_file *f;
+        CHECK_EQ_INT(lask__pq_open_mem("m", buf, (int64_t)len, &f, err, sizeof err), LASK_OK);
+        int64_t row0 = 0;
+        for (int32_t g = 0; g < f->nrowgroups; g++) {
+            int64_t n = f->rowgroups[g].num_rows, nkeep = 0;
+            uint8_t *keep = malloc((size_t)n);
+            for (int64_t r = 0; r < n; r++) nkeep += keep[r] = r % 3 != 1;
+            lask__frame *m;
+            CHECK_EQ_INT(lask__pq_read_rowgroup_masked(f, g, NULL, -1, keep, nkeep, buf, (int64_t)len, &m, err, sizeof err), LASK_OK);
+            uint8_t *all = calloc((size_t)src->nrows, 1);
+            for (int64_t r = 0; r < n; r++) all[row0 + r] = keep[r];
+            for (int32_t c = 0; c < src->ncols; c++) {
+                lask__column *t = lask__column_take(src->cols[c], all, nkeep);
+                CHECK(same_column(t, m->cols[c], 0, nkeep));
+                lask__column_unref(t);
+            }
+            free(all);
+            free(keep);
+            lask_chunk_unref(&m->h);
+            row0 += n;
+        }
+        lask__pq_close(f);
+        free(buf);
+        lask_chunk_unref(&src->h);
+    }
+}
+
 /* ------------------------------------------------------------ row filters */
 
 static int64_t count_pass(lask__frame *f, const char *col, const char *op, lask__pq_scalar v) {
@@ -745,6 +781,7 @@ int main(void) {
     RUN(writer_rejects_bad_frames);
     RUN(filters_agree_fast_and_general);
     RUN(masked_reads_match_full_reads);
+    RUN(masked_reads_of_our_files);
     if (!skipped) return harness_done();
     printf("%d passed, %d failed, %d skipped\n", harness_passed, harness_failed, skipped);
     return harness_failed ? 1 : 0;
