@@ -105,11 +105,13 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(RT_SRC) $(wildcard runtime/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -o $@ $< $(RT_SRC) -L/usr/lib/x86_64-linux-gnu/openblas-pthread $(RT_LIBS)
 
+# seeds: tests/fuzz/corpus/X or tests/fuzz/X_corpus
 fuzz: $(FUZZ_BIN)
 	@for b in $(FUZZ_BIN); do n=$${b#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
+	  seeds=""; for d in tests/fuzz/corpus/$$n tests/fuzz/$${n}_corpus; do [ -d $$d ] && seeds="$$seeds $$d"; done; \
 	  echo "== $$b ($(FUZZ_TIME) s)"; \
-	  $$b -max_total_time=$(FUZZ_TIME) -rss_limit_mb=1536 -timeout=10 build-fuzz/corpus-$$n \
-	    tests/fuzz/corpus/$$n || exit 1; done
+	  $$b -max_total_time=$(FUZZ_TIME) -rss_limit_mb=1536 -timeout=10 build-fuzz/corpus-$$n $$seeds || exit 1; done
+
 
 deps:
 	@sh tools/deps.sh

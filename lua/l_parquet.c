@@ -188,23 +188,42 @@ static int32_t do_read(const readspec *s, lask__frame **out, char *err) {
     }
     if (s->ncols < 0)
         for (int32_t k = 0; k < s->nparts; k++) outnames[nout++] = s->pnames[k];
+    /* Without filters: decode the output columns. With filters: decode
+     * the filter columns, work out which rows pass, then decode the other
+     * output columns keeping only those rows (they never materialize in
+     * full). */
+    int32_t nfw = 0;
+    const char **fwant = calloc((size_t)(s->npreds + 1), sizeof *fwant);
+    if (!fwant) { st = LASK_ENOMEM; goto oom; }
     for (int32_t i = 0; i < s->npreds; i++) {
         int have = 0;
-        for (int32_t k = 0; k < nwant; k++) have |= strcmp(want[k], s->preds[i].col) == 0;
+        for (int32_t k = 0; k < nfw; k++) have |= strcmp(fwant[k], s->preds[i].col) == 0;
         for (int32_t k = 0; k < s->nparts; k++) have |= strcmp(s->pnames[k], s->preds[i].col) == 0;
-        if (!have && lask__pq_find(f, s->preds[i].col) >= 0) want[nwant++] = s->preds[i].col;
+        if (!have && lask__pq_find(f, s->preds[i].col) >= 0) fwant[nfw++] = s->preds[i].col;
     }
-    st = lask__pq_read_rowgroup(f, s->rg, want, nwant, NULL, 0, &fr, err, ERRLEN);
-    if (st) goto done;
+    if (s->npreds > 0) {
+        /* output file columns that are not filter columns: read masked */
+        int32_t m = 0;
+        for (int32_t i = 0; i < nwant; i++) {
+            int isf = 0;
+            for (int32_t k = 0; k < nfw; k++) isf |= strcmp(want[i], fwant[k]) == 0;
+            if (!isf) want[m++] = want[i];
+        }
+        nwant = m;
+    }
+    st = lask__pq_read_rowgroup(f, s->rg, s->npreds > 0 ? fwant : want, s->npreds > 0 ? nfw : nwant,
+                                NULL, 0, &fr, err, ERRLEN);
+    if (st) { free(fwant); goto done; }
     if (s->nparts) {
         wide = lask__frame_new(fr->ncols + s->nparts, fr->nrows);
-        if (!wide) { st = LASK_ENOMEM; goto oom; }
+        if (!wide) { free(fwant); st = LASK_ENOMEM; goto oom; }
         for (int32_t i = 0; i < fr->ncols; i++)
             lask__frame_set(wide, i, fr->names[i], lask__column_ref(fr->cols[i]));
         for (int32_t k = 0; k < s->nparts; k++) {
             lask__column *c = lask__pq_const_column(&s->pvals[k], fr->nrows);
             if (!c || lask__frame_set(wide, fr->ncols + k, s->pnames[k], c) != LASK_OK) {
                 lask__column_unref(c);
+                free(fwant);
                 st = LASK_ENOMEM;
                 goto oom;
             }
@@ -214,15 +233,56 @@ static int32_t do_read(const readspec *s, lask__frame **out, char *err) {
     }
     char where[600];
     snprintf(where, sizeof where, "%s: row group %d", s->path, s->rg + 1);
-    if ((st = lask__pq_check_preds(wide, s->preds, s->npreds, where, err, ERRLEN))) goto done;
-    if ((st = lask__pq_filter(wide, s->preds, s->npreds, &filt, err, ERRLEN))) goto done;
-    for (int32_t i = 0; i < nout; i++)
-        if (lask__frame_find(filt, outnames[i]) < 0) {
+    if ((st = lask__pq_check_preds(wide, s->preds, s->npreds, where, err, ERRLEN))) { free(fwant); goto done; }
+    const char *ix = s->index ? s->index : f->index_name;
+    if (s->npreds == 0) {
+        free(fwant);
+        if ((st = lask__pq_filter(wide, NULL, 0, outnames, nout, &filt, err, ERRLEN))) goto done;
+        filt->index = ix ? lask__frame_find(filt, ix) : -1;
+        *out = filt;
+        filt = NULL;
+        goto done;
+    }
+    free(fwant);
+    int64_t nrows = f->rowgroups[s->rg].num_rows, nkeep = 0;
+    uint8_t *keep = malloc((size_t)(nrows ? nrows : 1));
+    if (!keep || lask__pq_mask(wide, s->preds, s->npreds, keep, &nkeep) != LASK_OK) {
+        free(keep);
+        st = LASK_ENOMEM;
+        goto oom;
+    }
+    lask__frame *fm = NULL;
+    if (nwant > 0 &&
+        (st = lask__pq_read_rowgroup_masked(f, s->rg, want, nwant, keep, nkeep, NULL, 0, &fm, err, ERRLEN))) {
+        free(keep);
+        goto done;
+    }
+    filt = lask__frame_new(nout, nkeep);
+    for (int32_t i = 0; filt && i < nout && st == LASK_OK; i++) {
+        int32_t ci = fm ? lask__frame_find(fm, outnames[i]) : -1;
+        lask__column *c;
+        if (ci >= 0) {
+            c = lask__column_ref(fm->cols[ci]);
+        } else if ((ci = lask__frame_find(wide, outnames[i])) >= 0) {
+            c = nkeep == nrows ? lask__column_ref(wide->cols[ci]) : lask__column_take(wide->cols[ci], keep, nkeep);
+        } else {
             snprintf(err, ERRLEN, "%s: no column '%s'", s->path, outnames[i]);
             st = LASK_EINVAL;
-            goto done;
+            break;
         }
-    st = lask__pq_select(filt, outnames, nout, s->index ? s->index : f->index_name, out, err, ERRLEN);
+        if (!c || lask__frame_set(filt, i, outnames[i], c) != LASK_OK) {
+            lask__column_unref(c);
+            snprintf(err, ERRLEN, "%s: out of memory", s->path);
+            st = LASK_ENOMEM;
+        }
+    }
+    free(keep);
+    if (fm) lask_chunk_unref(&fm->h);
+    if (!filt) { st = LASK_ENOMEM; goto oom; }
+    if (st) goto done;
+    filt->index = ix ? lask__frame_find(filt, ix) : -1;
+    *out = filt;
+    filt = NULL;
     goto done;
 oom:
     snprintf(err, ERRLEN, "%s: out of memory", s->path);
@@ -657,7 +717,7 @@ static int l_listdir(lua_State *L) {
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n) qsort(names, n, sizeof *names, cmp_names);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_createtable(L, 0, 2);

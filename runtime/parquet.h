@@ -87,6 +87,15 @@ void lask__pq_close(lask__pq_file *f);
 /* Column position by name, or -1. */
 int32_t lask__pq_find(const lask__pq_file *f, const char *name);
 
+/* The same keeping only rows r with keep[r] != 0 (keep holds the row
+ * group's num_rows flags, nkeep of them set): values are decoded page by
+ * page into reused buffers and only kept rows reach the frame. */
+int32_t lask__pq_read_rowgroup_masked(const lask__pq_file *f, int32_t rg,
+                                      const char *const *cols, int32_t ncols,
+                                      const uint8_t *keep, int64_t nkeep,
+                                      const uint8_t *buf, int64_t n,
+                                      lask__frame **out, char *err, size_t errlen);
+
 /* A statistics bound of column c in the column's output domain: returns 0
  * when unusable, 1 integer (*i; int64 and timestamps in ns), 2 number (*d),
  * 3 boolean (*i), 4 string (the bytes p[0..len-1] as they are). */

@@ -57,6 +57,10 @@ typedef struct dec {
     int64_t *tmp64; int64_t tmpcap;
     lask__pq_buf pagebytes;      /* rebuilt DELTA_BYTE_ARRAY values */
     uint8_t *pbuf; int64_t pbufcap;   /* decompressed data pages */
+    uint8_t *dense; int64_t densecap; /* present values of a page (masked reads) */
+    /* masked reads: only rows r with keep[r] reach the output, at orow */
+    const uint8_t *keep;
+    int64_t nkeep, orow;
 } dec;
 
 static int32_t derr(dec *d, int32_t st, const char *fmt, ...) {
@@ -259,6 +263,14 @@ static void convert_fixed(const lask__pq_column *c, const uint8_t *src, int64_t 
     }
     default: break;
     }
+}
+
+/* Are PLAIN values of c already in the output form (8 bytes, no scaling)? */
+static int plain_is_output(const lask__pq_column *c) {
+    if (c->physical == PQ_DOUBLE) return 1;
+    if (c->physical != PQ_INT64) return 0;
+    if (c->coltype == LASK_COL_INT64) return 1;
+    return c->coltype == LASK_COL_TIMESTAMP && c->logical == PQ_L_TIMESTAMP && c->unit == 3;
 }
 
 static int outwidth(const lask__pq_column *c) {
@@ -543,6 +555,82 @@ static int32_t append_strings(dec *d, const uint32_t *lev, int64_t nv, int64_t p
     return LASK_OK;
 }
 
+/* Masked read: the present values of the page are dense in d->dense (fixed
+ * types) or d->sv (strings); copy the kept rows to the output. */
+static int32_t emit_kept(dec *d, const uint32_t *lev, int64_t nv, int64_t present) {
+    const uint8_t *keep = d->keep + d->row;
+    int64_t kept = 0, kept_present = 0;
+    if (!lev) {
+        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        kept_present = kept;
+    } else {
+        for (int64_t k = 0; k < nv; k++) {
+            kept += keep[k];
+            kept_present += keep[k] & lev[k];
+        }
+    }
+    if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
+    uint8_t *valid = NULL;
+    if (kept_present != kept && !(valid = lask__column_validity(d->out))) return derr(d, LASK_ENOMEM, "out of memory");
+    int64_t o = d->orow;
+    if (d->col->coltype == LASK_COL_STRING) {
+        size_t bytes = 0;
+        for (int64_t k = 0, j = 0; k < nv; k++) {
+            int pr = !lev || lev[k];
+            if (keep[k] && pr) bytes += (size_t)d->sv[j].n;
+            j += pr;
+        }
+        if (buf_reserve(&d->sdata, bytes + 1)) return derr(d, LASK_ENOMEM, "out of memory");
+        int64_t *offs = d->out->values;
+        uint8_t *sp = d->sdata.p;
+        size_t len = d->sdata.len;
+        for (int64_t k = 0, j = 0; k < nv; k++) {
+            int pr = !lev || lev[k];
+            if (keep[k]) {
+                if (pr) { memcpy(sp + len, d->sv[j].p, (size_t)d->sv[j].n); len += (size_t)d->sv[j].n; }
+                else lask__bit_set(valid, o, 0);
+                offs[++o] = (int64_t)len;
+            }
+            j += pr;
+        }
+        d->sdata.len = len;
+    } else if (outwidth(d->col) == 1) {
+        const uint8_t *src = d->dense;
+        uint8_t *dst = d->out->values;
+        for (int64_t k = 0, j = 0; k < nv; k++) {
+            int pr = !lev || lev[k];
+            if (keep[k]) {
+                dst[o] = pr ? src[j] : 0;
+                if (!pr) lask__bit_set(valid, o, 0);
+                o++;
+            }
+            j += pr;
+        }
+    } else if (!lev) {
+        /* no missing values: branch-free compaction */
+        const int64_t *src = (const int64_t *)d->dense;
+        int64_t *dst = (int64_t *)d->out->values + o;
+        int64_t m = 0;
+        for (int64_t k = 0; k < nv && m < kept; k++) { dst[m] = src[k]; m += keep[k] != 0; }
+        o += kept;
+    } else {
+        const int64_t *src = (const int64_t *)d->dense;
+        int64_t *dst = d->out->values;
+        for (int64_t k = 0, j = 0; k < nv; k++) {
+            int pr = lev[k] != 0;
+            if (keep[k]) {
+                dst[o] = pr ? src[j] : 0;
+                if (!pr) lask__bit_set(valid, o, 0);
+                o++;
+            }
+            j += pr;
+        }
+    }
+    (void)present;
+    d->orow = o;
+    return LASK_OK;
+}
+
 static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8_t *end,
                          const uint8_t *levp, const uint8_t *levend) {
     const lask__pq_column *c = d->col;
@@ -574,7 +662,33 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         }
     }
     int32_t st;
-    if (c->coltype == LASK_COL_STRING) {
+    if (d->keep && present == nv && h->enc == PQ_ENC_PLAIN && plain_is_output(c)) {
+        /* PLAIN 8-byte values that need no conversion: compact straight
+         * from the page */
+        if ((end - p) / 8 < nv) return derr(d, LASK_EFORMAT, "truncated PLAIN values");
+        const uint8_t *keep = d->keep + d->row;
+        int64_t kept = 0;
+        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
+        int64_t *dst = (int64_t *)d->out->values + d->orow, m = 0;
+        for (int64_t k = 0; k < nv && m < kept; k++) {
+            memcpy(&dst[m], p + 8 * k, 8);
+            m += keep[k];
+        }
+        d->orow += kept;
+        d->row += nv;
+        return LASK_OK;
+    }
+    if (d->keep) {
+        void *dst = NULL;
+        if (c->coltype != LASK_COL_STRING) {
+            if (grow((void **)&d->dense, &d->densecap, present + 1, 8)) return derr(d, LASK_ENOMEM, "out of memory");
+            dst = d->dense;
+        }
+        if ((st = decode_values(d, h->enc, p, end, present, dst)) != LASK_OK) return st;
+        /* a page without missing values takes the branch-free paths */
+        if ((st = emit_kept(d, present == nv ? NULL : lev, nv, present)) != LASK_OK) return st;
+    } else if (c->coltype == LASK_COL_STRING) {
         if ((st = decode_values(d, h->enc, p, end, present, NULL)) != LASK_OK) return st;
         if ((st = append_strings(d, lev, nv, present)) != LASK_OK) return st;
     } else {
@@ -672,6 +786,7 @@ typedef struct scratch {
     sview *sv; int64_t svcap;
     int64_t *tmp64; int64_t tmpcap;
     uint8_t *pbuf; int64_t pbufcap;
+    uint8_t *dense; int64_t densecap;
 } scratch;
 
 #define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
@@ -687,6 +802,7 @@ static void scratch_free(void *p) {
     free(s->sv);
     free(s->tmp64);
     free(s->pbuf);
+    free(s->dense);
     free(s);
 }
 
@@ -701,28 +817,30 @@ static void scratch_take(dec *d) {
     d->sv = s->sv; d->svcap = s->svcap;
     d->tmp64 = s->tmp64; d->tmpcap = s->tmpcap;
     d->pbuf = s->pbuf; d->pbufcap = s->pbufcap;
+    d->dense = s->dense; d->densecap = s->densecap;
     memset(s, 0, sizeof *s);
 }
 
 static void scratch_give(dec *d) {
     scratch *s = pthread_getspecific(scratch_key);
     int64_t bytes = d->levcap * 4 + d->idxcap * 4 + d->svcap * (int64_t)sizeof(sview) +
-                    d->tmpcap * 8 + d->pbufcap;
+                    d->tmpcap * 8 + d->pbufcap + d->densecap * 8;
     if (!s && bytes <= SCRATCH_KEEP && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
         free(s);
         s = NULL;
     }
     if (s && bytes <= SCRATCH_KEEP) {
-        free(s->lev); free(s->idx); free(s->sv); free(s->tmp64); free(s->pbuf);
+        free(s->lev); free(s->idx); free(s->sv); free(s->tmp64); free(s->pbuf); free(s->dense);
+        s->dense = d->dense; s->densecap = d->densecap;
         s->lev = d->lev; s->levcap = d->levcap;
         s->idx = d->idx; s->idxcap = d->idxcap;
         s->sv = d->sv; s->svcap = d->svcap;
         s->tmp64 = d->tmp64; s->tmpcap = d->tmpcap;
         s->pbuf = d->pbuf; s->pbufcap = d->pbufcap;
     } else {
-        free(d->lev); free(d->idx); free(d->sv); free(d->tmp64); free(d->pbuf);
+        free(d->lev); free(d->idx); free(d->sv); free(d->tmp64); free(d->pbuf); free(d->dense);
     }
-    d->lev = NULL; d->idx = NULL; d->sv = NULL; d->tmp64 = NULL; d->pbuf = NULL;
+    d->lev = NULL; d->idx = NULL; d->sv = NULL; d->tmp64 = NULL; d->pbuf = NULL; d->dense = NULL;
 }
 
 static void dec_free(dec *d) {
@@ -744,16 +862,17 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
     if (d->nrows > LASK__PQ_MAX_ROWS) return derr(d, LASK_EFORMAT, "implausible row count %lld", (long long)d->nrows);
     d->out = lask__column_new(c->coltype, 0, 0);
     if (!d->out) return derr(d, LASK_ENOMEM, "out of memory");
-    if (d->nrows > 0) {
+    int64_t orows = d->keep ? d->nkeep : d->nrows;
+    if (orows > 0) {
         /* Every slot is written by the pages (or the walk fails), so the
-         * values need no zeroing; large ones get huge pages. */
-        size_t nb = (size_t)(c->coltype == LASK_COL_STRING ? d->nrows + 1 : d->nrows) * (size_t)outwidth(c);
+         * values need no zeroing. */
+        size_t nb = (size_t)(c->coltype == LASK_COL_STRING ? orows + 1 : orows) * (size_t)outwidth(c);
         void *v = malloc(nb);
         if (!v) { lask__column_unref(d->out); d->out = NULL; return derr(d, LASK_ENOMEM, "out of memory"); }
         if (c->coltype == LASK_COL_STRING) ((int64_t *)v)[0] = 0;
         free(d->out->values);
         d->out->values = v;
-        d->out->n = d->nrows;
+        d->out->n = orows;
         d->out->nbytes = (int64_t)nb;
     }
     if (d->nrows == 0) { *out = d->out; d->out = NULL; return LASK_OK; }
@@ -802,6 +921,10 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
     free(buf);
     if (map) munmap(map, mapped);
     if (st) goto fail;
+    if (d->keep && d->orow != d->nkeep) {
+        st = derr(d, LASK_EINVAL, "row mask keeps %lld rows, pages gave %lld", (long long)d->nkeep, (long long)d->orow);
+        goto fail;
+    }
     if (c->coltype == LASK_COL_STRING) {
         lask__pq_buf_put(&d->sdata, "", 1);   /* NUL after the last string */
         if (d->sdata.oom) { st = derr(d, LASK_ENOMEM, "out of memory"); goto fail; }
@@ -824,6 +947,14 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
                                const char *const *cols, int32_t ncols,
                                const uint8_t *buf, int64_t n,
                                lask__frame **out, char *err, size_t errlen) {
+    return lask__pq_read_rowgroup_masked(f, rg, cols, ncols, NULL, 0, buf, n, out, err, errlen);
+}
+
+int32_t lask__pq_read_rowgroup_masked(const lask__pq_file *f, int32_t rg,
+                                      const char *const *cols, int32_t ncols,
+                                      const uint8_t *keep, int64_t nkeep,
+                                      const uint8_t *buf, int64_t n,
+                                      lask__frame **out, char *err, size_t errlen) {
     *out = NULL;
     if (rg < 0 || rg >= f->nrowgroups) {
         snprintf(err, errlen, "%s: no row group %d (the file has %d)", f->path, rg + 1, f->nrowgroups);
@@ -857,7 +988,7 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
         }
     }
     const lask__pq_rowgroup *g = &f->rowgroups[rg];
-    lask__frame *fr = lask__frame_new(want, g->num_rows);
+    lask__frame *fr = lask__frame_new(want, keep ? nkeep : g->num_rows);
     int32_t st = LASK_OK;
     if (!fr) { snprintf(err, errlen, "%s: out of memory", f->path); st = LASK_ENOMEM; }
     for (int32_t i = 0; i < want && st == LASK_OK; i++) {
@@ -870,6 +1001,8 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
         d.err = err;
         d.errlen = errlen;
         d.nrows = g->num_rows;
+        d.keep = keep;
+        d.nkeep = nkeep;
         scratch_take(&d);
         lask__column *col;
         st = read_column(&d, fd, buf, n, &col);

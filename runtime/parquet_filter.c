@@ -97,6 +97,41 @@ static int pass(const lask__column *c, int64_t r, const lask__pq_pred *p) {
     }
 }
 
+/* Tight loops for the common case: one value, no missing rows, a number
+ * column. grp[r] &= (row r passes). Returns 0 when not applicable. */
+#define PQ_LOOP(T, vals, cond) do { const T *v_ = (const T *)(vals); \
+    for (int64_t r = 0; r < n; r++) grp[r] &= (uint8_t)(cond); } while (0)
+static int fast_pred(const lask__column *c, const lask__pq_pred *p, uint8_t *grp, int64_t n) {
+    if (c->valid || p->op == PQ_OP_IN || p->nvals != 1) return 0;
+    const lask__pq_scalar *s = &p->vals[0];
+    if (c->type == LASK_COL_FLOAT64 && (s->type == PQ_S_FLOAT || s->type == PQ_S_INT)) {
+        double w = s->type == PQ_S_INT ? (double)s->i : s->f;
+        switch (p->op) {   /* NaN passes nothing, ~= included */
+        case PQ_OP_EQ: PQ_LOOP(double, c->values, v_[r] == w); return 1;
+        case PQ_OP_NE: PQ_LOOP(double, c->values, (v_[r] < w) | (v_[r] > w)); return 1;
+        case PQ_OP_LT: PQ_LOOP(double, c->values, v_[r] < w); return 1;
+        case PQ_OP_LE: PQ_LOOP(double, c->values, v_[r] <= w); return 1;
+        case PQ_OP_GT: PQ_LOOP(double, c->values, v_[r] > w); return 1;
+        case PQ_OP_GE: PQ_LOOP(double, c->values, v_[r] >= w); return 1;
+        default: return 0;
+        }
+    }
+    if ((c->type == LASK_COL_INT64 || c->type == LASK_COL_TIMESTAMP) && s->type == PQ_S_INT) {
+        int64_t w = s->i;
+        switch (p->op) {
+        case PQ_OP_EQ: PQ_LOOP(int64_t, c->values, v_[r] == w); return 1;
+        case PQ_OP_NE: PQ_LOOP(int64_t, c->values, v_[r] != w); return 1;
+        case PQ_OP_LT: PQ_LOOP(int64_t, c->values, v_[r] < w); return 1;
+        case PQ_OP_LE: PQ_LOOP(int64_t, c->values, v_[r] <= w); return 1;
+        case PQ_OP_GT: PQ_LOOP(int64_t, c->values, v_[r] > w); return 1;
+        case PQ_OP_GE: PQ_LOOP(int64_t, c->values, v_[r] >= w); return 1;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+#undef PQ_LOOP
+
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen) {
     for (int32_t i = 0; i < n; i++) {
@@ -127,39 +162,49 @@ lask__column *lask__column_take(const lask__column *c, const uint8_t *keep, int6
             if (keep[r]) sbytes += o[r + 1] - o[r];
     lask__column *d = lask__column_new(c->type, nkeep, sbytes);
     if (!d) return NULL;
-    uint8_t *valid = NULL;
-    if (c->valid && !(valid = lask__column_validity(d))) { lask__column_unref(d); return NULL; }
-    int64_t j = 0;
-    int64_t *dof = d->values;
-    for (int64_t r = 0; r < c->n; r++) {
-        if (!keep[r]) continue;
-        if (valid && !lask__column_isvalid(c, r)) lask__bit_set(valid, j, 0);
-        switch (c->type) {
-        case LASK_COL_BOOL: ((uint8_t *)d->values)[j] = ((const uint8_t *)c->values)[r]; break;
-        case LASK_COL_STRING: {
+    int64_t n = c->n, j = 0;
+    /* branch-free compaction: write every row, advance by keep[r] */
+    switch (c->type) {
+    case LASK_COL_BOOL: {
+        const uint8_t *s = c->values;
+        uint8_t *t = d->values;
+        for (int64_t r = 0; r < n && j < nkeep; r++) { t[j] = s[r]; j += keep[r] != 0; }
+        break;
+    }
+    case LASK_COL_STRING: {
+        int64_t *dof = d->values;
+        for (int64_t r = 0; r < n; r++) {
+            if (!keep[r]) continue;
             int64_t len = o[r + 1] - o[r];
             memcpy(d->strdata + dof[j], c->strdata + o[r], (size_t)len);
             dof[j + 1] = dof[j] + len;
-            break;
+            j++;
         }
-        default: ((int64_t *)d->values)[j] = ((const int64_t *)c->values)[r];
+        break;
+    }
+    default: {
+        const int64_t *s = c->values;
+        int64_t *t = d->values;
+        for (int64_t r = 0; r < n && j < nkeep; r++) { t[j] = s[r]; j += keep[r] != 0; }
+    }
+    }
+    if (c->valid) {
+        uint8_t *valid = lask__column_validity(d);
+        if (!valid) { lask__column_unref(d); return NULL; }
+        j = 0;
+        for (int64_t r = 0; r < n; r++) {
+            if (!keep[r]) continue;
+            if (!lask__column_isvalid(c, r)) lask__bit_set(valid, j, 0);
+            j++;
         }
-        j++;
     }
     return d;
 }
 
-int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
-                        lask__frame **out, char *err, size_t errlen) {
-    *out = NULL;
-    uint8_t *keep = malloc((size_t)(f->nrows ? f->nrows : 1));
+int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                      uint8_t *keep, int64_t *nkeep) {
     uint8_t *grp = malloc((size_t)(f->nrows ? f->nrows : 1));
-    if (!keep || !grp) {
-        free(keep);
-        free(grp);
-        snprintf(err, errlen, "out of memory");
-        return LASK_ENOMEM;
-    }
+    if (!grp) return LASK_ENOMEM;
     memset(keep, n ? 0 : 1, (size_t)f->nrows);
     /* predicates of one group are consecutive */
     for (int32_t i = 0; i < n;) {
@@ -167,6 +212,7 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         memset(grp, 1, (size_t)f->nrows);
         for (; j < n && p[j].group == g; j++) {
             const lask__column *c = f->cols[lask__frame_find(f, p[j].col)];
+            if (fast_pred(c, &p[j], grp, f->nrows)) continue;
             for (int64_t r = 0; r < f->nrows; r++)
                 if (grp[r]) grp[r] = (uint8_t)pass(c, r, &p[j]);
         }
@@ -174,13 +220,36 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         i = j;
     }
     free(grp);
+    int64_t k = 0;
+    for (int64_t r = 0; r < f->nrows; r++) k += keep[r];
+    *nkeep = k;
+    return LASK_OK;
+}
+
+int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                        const char *const *names, int32_t nnames,
+                        lask__frame **out, char *err, size_t errlen) {
+    *out = NULL;
+    uint8_t *keep = malloc((size_t)(f->nrows ? f->nrows : 1));
     int64_t nkeep = 0;
-    for (int64_t r = 0; r < f->nrows; r++) nkeep += keep[r];
-    lask__frame *d = lask__frame_new(f->ncols, nkeep);
+    if (!keep || lask__pq_mask(f, p, n, keep, &nkeep) != LASK_OK) {
+        free(keep);
+        snprintf(err, errlen, "out of memory");
+        return LASK_ENOMEM;
+    }
+    int32_t nout = names ? nnames : f->ncols;
+    lask__frame *d = lask__frame_new(nout, nkeep);
     int32_t st = d ? LASK_OK : LASK_ENOMEM;
-    for (int32_t i = 0; i < f->ncols && st == LASK_OK; i++) {
-        lask__column *c = nkeep == f->nrows ? lask__column_ref(f->cols[i]) : lask__column_take(f->cols[i], keep, nkeep);
-        if (!c || lask__frame_set(d, i, f->names[i], c) != LASK_OK) {
+    for (int32_t i = 0; i < nout && st == LASK_OK; i++) {
+        int32_t ci = names ? lask__frame_find(f, names[i]) : i;
+        if (ci < 0) {
+            snprintf(err, errlen, "no column '%s'", names[i]);
+            free(keep);
+            lask_chunk_unref(&d->h);
+            return LASK_EINVAL;
+        }
+        lask__column *c = nkeep == f->nrows ? lask__column_ref(f->cols[ci]) : lask__column_take(f->cols[ci], keep, nkeep);
+        if (!c || lask__frame_set(d, i, f->names[ci], c) != LASK_OK) {
             lask__column_unref(c);
             st = LASK_ENOMEM;
         }
@@ -191,7 +260,7 @@ int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         snprintf(err, errlen, "out of memory");
         return st;
     }
-    d->index = f->index;
+    d->index = names ? -1 : f->index;
     *out = d;
     return LASK_OK;
 }
@@ -220,30 +289,6 @@ lask__column *lask__pq_const_column(const lask__pq_scalar *s, int64_t n) {
         }
     }
     return c;
-}
-
-int32_t lask__pq_select(const lask__frame *f, const char *const *names, int32_t n,
-                        const char *index, lask__frame **out, char *err, size_t errlen) {
-    *out = NULL;
-    lask__frame *d = lask__frame_new(n, f->nrows);
-    if (!d) { snprintf(err, errlen, "out of memory"); return LASK_ENOMEM; }
-    for (int32_t i = 0; i < n; i++) {
-        int32_t ci = lask__frame_find(f, names[i]);
-        if (ci < 0) {
-            snprintf(err, errlen, "no column '%s'", names[i]);
-            lask_chunk_unref(&d->h);
-            return LASK_EINVAL;
-        }
-        if (lask__frame_set(d, i, names[i], lask__column_ref(f->cols[ci])) != LASK_OK) {
-            lask__column_unref(f->cols[ci]);
-            lask_chunk_unref(&d->h);
-            snprintf(err, errlen, "out of memory");
-            return LASK_ENOMEM;
-        }
-    }
-    d->index = index ? lask__frame_find(d, index) : -1;
-    *out = d;
-    return LASK_OK;
 }
 
 int32_t lask__pq_concat(lask__frame *const *fs, int32_t n, lask__frame **out, char *err, size_t errlen) {

@@ -33,18 +33,18 @@ int32_t lask__pq_op_parse(const char *s);
  * messages start with where. */
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen);
-/* Rows of f that pass (all rows when n == 0), as a new frame. */
+/* keep[r] = 1 for the rows of f that pass (f->nrows flags); *nkeep counts them. */
+int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                      uint8_t *keep, int64_t *nkeep);
+/* Rows of f that pass (all rows when n == 0), as a new frame of the
+ * columns named (all of f's when names is NULL), in that order. */
 int32_t lask__pq_filter(const lask__frame *f, const lask__pq_pred *p, int32_t n,
+                        const char *const *names, int32_t nnames,
                         lask__frame **out, char *err, size_t errlen);
 /* Rows r of c with keep[r] != 0 (nkeep of them). */
 lask__column *lask__column_take(const lask__column *c, const uint8_t *keep, int64_t nkeep);
 /* n copies of s (NIL: all missing, typed as a string column). */
 lask__column *lask__pq_const_column(const lask__pq_scalar *s, int64_t n);
-/* The named columns of f, sharing their data; index names the index
- * column (or NULL). */
-int32_t lask__pq_select(const lask__frame *f, const char *const *names, int32_t n,
-                        const char *index, lask__frame **out, char *err, size_t errlen);
-
 /* Rows of fs[0], then fs[1], ... (same columns and types) in a new frame. */
 int32_t lask__pq_concat(lask__frame *const *fs, int32_t n, lask__frame **out, char *err, size_t errlen);
 

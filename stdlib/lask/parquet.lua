@@ -389,6 +389,13 @@ function M.read_parquet(spec, opts, level)
     end
   end
   local index = opts.index
+  if index == nil and schema and schema.footer.index and types[schema.footer.index] then
+    -- files lask wrote from an indexed frame name their index column
+    for _, c in ipairs(columns) do
+      if c == schema.footer.index then index = c end
+    end
+  end
+  if index == false then index = nil end
   if index ~= nil and (type(index) ~= "string" or types[index] == nil) then
     fail(level, "index names a missing column '%s'", tostring(index))
   end

@@ -19,11 +19,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lask__frame *fr;
         if (lask__pq_read_rowgroup(f, g, NULL, -1, data, (int64_t)size, &fr, err, sizeof err) == LASK_OK)
             lask_chunk_unref(&fr->h);
+        /* a mask keeping every third row, as filtered reads use */
+        int64_t nr = f->rowgroups[g].num_rows, nkeep = 0;
+        uint8_t *keep = nr > 0 && nr <= 1000000 ? malloc((size_t)nr) : NULL;
+        for (int64_t r = 0; keep && r < nr; r++) nkeep += keep[r] = r % 3 == 0;
         for (int32_t c = 0; c < f->ncols && c < 16; c++) {
             const char *name = f->cols[c].name;
             if (lask__pq_read_rowgroup(f, g, &name, 1, data, (int64_t)size, &fr, err, sizeof err) == LASK_OK)
                 lask_chunk_unref(&fr->h);
+            if (keep && lask__pq_read_rowgroup_masked(f, g, &name, 1, keep, nkeep, data, (int64_t)size,
+                                                      &fr, err, sizeof err) == LASK_OK)
+                lask_chunk_unref(&fr->h);
         }
+        free(keep);
     }
     /* statistics are decoded by read_parquet's planner */
     for (int32_t g = 0; g < f->nrowgroups; g++)

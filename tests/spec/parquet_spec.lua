@@ -247,6 +247,19 @@ describe("to_parquet", function()
     rmtree(d)
   end)
 
+  it("keeps the index through a round trip", function()
+    if not FIX then return pending("no fixtures") end
+    local d = tmpdir("index")
+    local src = pq.read_parquet(FIX .. "/rowgroups.parquet", {columns = {"id", "x"}, index = "id"})
+    pq.to_parquet(src, d, {scheduler = "sync"})
+    assert.are.equal("id", pq.read_footer(d .. "/part.0.parquet").index)
+    local back = pq.read_parquet(d)
+    assert.are.equal("id", back.index)
+    assert.are.equal(back.npartitions + 1, #back.divisions)
+    assert.is_nil(pq.read_parquet(d, {index = false}).index)
+    rmtree(d)
+  end)
+
   it("runs as kernels in a graph", function()
     if not FIX then return pending("no fixtures") end
     local d = tmpdir("graph")
