@@ -171,6 +171,7 @@ static int t_read_lines(lua_State *L) {
     size_t dlen;
     const char *d = check_delim(L, 4, &dlen);
     luaL_argcheck(L, start >= 0, 2, "negative offset");
+    if (stop < start) stop = start;   /* an empty block */
     lua_newtable(L);
     lines_out o = {L, lua_gettop(L), 0};
     textio_res *r = res_new(L);
@@ -180,12 +181,18 @@ static int t_read_lines(lua_State *L) {
      * delimiter ending at or after start: the line cut by start belongs
      * to the block before. */
     off_t pos = 0;   /* file offset of buf[0] */
+    /* Read about the block (small blocks stay cheap), doubling up to
+     * IO_STEP while a line runs past what we have. */
+    size_t step = stop - start + (lua_Integer)dlen + 1 < IO_STEP
+                ? (size_t)(stop - start) + dlen + 1 : IO_STEP;
+    if (step < 4096) step = 4096;
     if (start > 0) {
         pos = start > (lua_Integer)dlen ? (off_t)(start - (lua_Integer)dlen) : 0;
         if (lseek(r->fd, pos, SEEK_SET) < 0)
             return fail(L, "cannot seek in '%s': %s", path, strerror(errno));
         for (;;) {
-            size_t k = read_some(L, r, path, IO_STEP);
+            size_t k = read_some(L, r, path, step);
+            if (step < IO_STEP) step *= 2;
             const char *q = find_delim(r->buf, r->len, d, dlen);
             if (q) {
                 size_t drop = (size_t)(q - r->buf) + dlen;
@@ -221,7 +228,9 @@ static int t_read_lines(lua_State *L) {
         r->len = (size_t)(end - p);
         if (r->len && p != r->buf) memmove(r->buf, p, r->len);
         if (pos >= stop) break;
-        if (read_some(L, r, path, IO_STEP) == 0) {
+        size_t k = read_some(L, r, path, step);
+        if (step < IO_STEP) step *= 2;
+        if (k == 0) {
             if (r->len) emit(&o, r->buf, r->len);   /* last line, no delimiter */
             break;
         }

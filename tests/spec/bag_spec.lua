@@ -338,3 +338,57 @@ describe("lask.bag errors and the collection protocol", function()
     assert.are.same(b:compute({ scheduler = "sync" }), b:compute({ scheduler = "threads" }))
   end)
 end)
+
+describe("lask.core.textio", function()
+  local dir
+  setup(function() dir = tmpdir() end)
+
+  it("gives every line to exactly one block, long lines and odd delimiters included", function()
+    local short, long = {}, {}
+    for i = 1, 60 do short[i] = "line" .. i .. ("z"):rep(i % 9) end
+    for i = 1, 7 do
+      -- lines longer than the 1 MiB read step
+      long[i] = (i % 3 == 0) and ("L" .. i .. ("y"):rep(1500000)) or ("l" .. i)
+    end
+    for _, d in ipairs({ "\n", "\r\n", "<|>" }) do
+      for name, want in pairs({ short = short, long = long }) do
+        local p = dir .. "/" .. name .. #d .. ".txt"
+        write(p, table.concat(want, d))
+        local size = textio.size(p)
+        local sizes = name == "short" and { 1, 2, 3, 5, 97, size }
+          or { 999999, 1048575, 1048576, 1048577, size }
+        for _, bs in ipairs(sizes) do
+          local got = {}
+          for s = 0, size - 1, bs do
+            for _, l in ipairs((textio.read_lines(p, s, math.min(s + bs, size), d))) do got[#got + 1] = l end
+          end
+          assert.are.equal(#want, #got)
+          for i = 1, #want do assert.are.equal(want[i], got[i]) end
+        end
+        assert.are.same(want, textio.read_all(p, "none", d))
+      end
+    end
+  end)
+
+  it("reads concatenated gzip members and counts lines for messages", function()
+    textio.write_lines(dir .. "/a.gz", { "1", "2" })
+    textio.write_lines(dir .. "/b.gz", { "3" })
+    local fa, fb = assert(io.open(dir .. "/a.gz", "rb")), assert(io.open(dir .. "/b.gz", "rb"))
+    write(dir .. "/ab.gz", fa:read("a") .. fb:read("a"))
+    fa:close()
+    fb:close()
+    assert.are.same({ "1", "2", "3" }, textio.read_all(dir .. "/ab.gz"))
+    write(dir .. "/c.txt", "a\nbb\n\nccc\n")
+    assert.are.same({ 1, 2, 2, 3, 4, 5 }, {
+      textio.line_of(dir .. "/c.txt", 0), textio.line_of(dir .. "/c.txt", 2),
+      textio.line_of(dir .. "/c.txt", 4), textio.line_of(dir .. "/c.txt", 5),
+      textio.line_of(dir .. "/c.txt", 6), textio.line_of(dir .. "/c.txt", 10) })
+  end)
+
+  it("expands globs in order and refuses directories", function()
+    for _, n in ipairs({ "b", "a", "c" }) do write(dir .. "/g-" .. n .. ".log", n) end
+    assert.are.same({ dir .. "/g-a.log", dir .. "/g-b.log", dir .. "/g-c.log" }, textio.glob(dir .. "/g-*.log"))
+    assert.are.same({}, textio.glob(dir .. "/nothing-*"))
+    assert.matches("is a directory", errmsg(function() textio.size(dir) end), 1, true)
+  end)
+end)
