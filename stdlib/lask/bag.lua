@@ -571,6 +571,28 @@ end
 
 M.default_blocksize = 16 * 1024 * 1024
 
+-- lask.config options: "bag.blocksize" (read_text) and "bag.split_every"
+-- (reduction trees), when the stdlib's config module is there.
+local has_config, config = pcall(require, "lask.config")
+if not has_config then config = nil end
+if config and config.register then
+  config.register("bag.blocksize", M.default_blocksize, function(v)
+    if v ~= false and (type(v) ~= "number" or v < 0) and type(v) ~= "string" then
+      return "expected a byte count (number or \"64MiB\") or false, got " .. tostring(v)
+    end
+  end)
+  config.register("bag.split_every", 8, function(v)
+    if math.type(v) ~= "integer" or v < 2 then return "expected an integer >= 2, got " .. tostring(v) end
+  end)
+end
+local function option(name, default)
+  if config then
+    local ok, v = pcall(config.get, name)
+    if ok and v ~= nil then return v end
+  end
+  return default
+end
+
 local function expand_paths(paths, method)
   local list = type(paths) == "table" and paths or { paths }
   local out = {}
@@ -615,7 +637,7 @@ function M.read_text(paths, opts)
     error("lask.bag.read_text: linedelimiter must be a non-empty string", 2)
   end
   local bs = opts.blocksize
-  if bs == nil then bs = M.default_blocksize end
+  if bs == nil then bs = option("bag.blocksize", M.default_blocksize) end
   if bs ~= false then
     bs = parse_bytes(bs, "read_text")
     if bs == 0 then bs = false elseif bs < 0 then
@@ -820,7 +842,7 @@ W.canon = canon
 -- partial; finish(partial) -> result. Returns the final task.
 function Bag:_tree(name, perpart, combine, finish, opts, sink)
   opts = opts or {}
-  local split = opts.split_every or 8
+  local split = opts.split_every or option("bag.split_every", 8)
   if math.type(split) ~= "integer" or split < 2 then
     error(fmt("lask.bag: %s: split_every must be an integer >= 2", name), 3)
   end

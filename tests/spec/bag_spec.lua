@@ -81,6 +81,12 @@ describe("lask.bag read_text", function()
       assert.are.same(want, db.read_text(p, { blocksize = bs }):compute())
     end
     assert.are.equal(1, db.read_text(p, { blocksize = false }).npartitions)
+    assert.are.equal(3, db.read_text(p, { blocksize = "1KiB" }).npartitions)
+    local lask = require "lask"
+    lask.config.with({ ["bag.blocksize"] = 512 }, function()
+      assert.are.equal(5, db.read_text(p).npartitions)
+    end)
+    assert.matches("blocksize must be a byte count", errmsg(function() db.read_text(p, { blocksize = "lots" }) end), 1, true)
   end)
 
   it("honours linedelimiter and keeps a last line without one", function()
