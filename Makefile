@@ -6,6 +6,7 @@
 #   make SAN=asan     the same targets with AddressSanitizer + UBSan (build-asan/)
 #   make SAN=tsan     ... with ThreadSanitizer (build-tsan/)
 #   make PORTABLE=1   no -march=native (binaries for other machines)
+#   make fuzz         run each libFuzzer target tests/fuzz/fuzz_*.c for FUZZ_TIME s
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -36,7 +37,7 @@ BLAS_INC  := -I/usr/include/x86_64-linux-gnu/openblas-pthread
 CFLAGS    ?= $(OPT) -g $(ARCH)
 ALL_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE -pthread \
              -Iruntime $(BLAS_INC) $(SANFLAGS) $(CFLAGS)
-RT_LIBS   := -lopenblas -lcsv -lzstd -lsnappy -llz4 -lz -lm -lpthread
+RT_LIBS   := -lopenblas -lcsv -lzstd -lsnappy -llz4 -lbrotlidec -lz -lm -lpthread
 LDFLAGS   += $(SANFLAGS) -L/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 RT_SRC    := $(sort $(wildcard runtime/*.c))
@@ -91,10 +92,33 @@ $(BUILD)/embed_host: examples/embed/host.c $(RT_OBJ) $(LUA_OBJ)
 
 ctests: $(CTEST_BIN)
 
+# libFuzzer targets (clang): each tests/fuzz/fuzz_X.c links the runtime and
+# starts from the seeds in tests/fuzz/corpus/X; new inputs go to build-fuzz/.
+FUZZ_TIME ?= 20
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -D_GNU_SOURCE -pthread \
+              -Iruntime $(BLAS_INC) -DLASK__PQ_MAX_ROWS=1000000 -DLASK__PQ_MAX_PAGE=16777216
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(RT_SRC) $(wildcard runtime/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o $@ $< $(RT_SRC) -L/usr/lib/x86_64-linux-gnu/openblas-pthread $(RT_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for b in $(FUZZ_BIN); do n=$${b#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
+	  echo "== $$b ($(FUZZ_TIME) s)"; \
+	  $$b -max_total_time=$(FUZZ_TIME) -rss_limit_mb=1536 -timeout=10 build-fuzz/corpus-$$n \
+	    tests/fuzz/corpus/$$n || exit 1; done
+
 deps:
 	@sh tools/deps.sh
 
+# The DuckDB interop test needs the npm package; it is fetched when npm exists
+# (and the test is reported skipped when it cannot be had).
 test: deps
+	@if command -v npm >/dev/null 2>&1 && [ ! -d bench/.deps/node_modules/@duckdb/node-api ]; then \
+	  $(MAKE) --no-print-directory bench-deps; fi
 	@$(MAKE) --no-print-directory all ctests $(BUILD)/embed_host
 	@BUILD=$(BUILD) SAN=$(SAN) sh tools/run_tests.sh
 
@@ -104,6 +128,11 @@ demo: deps
 
 bench: all
 	@for b in bench/*.lua; do echo "== $$b"; $(BUILD)/lask $$b || exit 1; done
+
+# DuckDB for the data frame benchmark's comparison (git-ignored bench/.deps).
+bench-deps:
+	@mkdir -p bench/.deps && (cd bench/.deps && npm install --no-audit --no-fund --silent @duckdb/node-api >/dev/null 2>&1 \
+	  && echo "duckdb: installed in bench/.deps") || echo "duckdb: unavailable (npm install failed)"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
@@ -117,9 +146,9 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,10p' Makefile
 
-.PHONY: all ctests deps test demo bench install clean help
+.PHONY: all ctests deps test demo bench bench-deps install clean help fuzz

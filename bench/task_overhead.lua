@@ -62,7 +62,36 @@ end
 
 print(("task_overhead: %d chains x %d tasks + tree sum, %d threads"):format(
   CHAINS, LENGTH, core.nthreads()))
+-- the same chains through lask.delayed: tokenized keys, Delayed objects
+local function measure_delayed(scheduler)
+  local lask = require "lask"
+  local inc = lask.delayed(function(x) return x + 1 end)
+  local add = lask.delayed(function(a, b) return a + b end)
+  collectgarbage()
+  local t0 = core.now()
+  local level = {}
+  for c = 1, CHAINS do
+    local d = c
+    for _ = 1, LENGTH do d = inc(d) end
+    level[c] = d
+  end
+  while #level > 1 do
+    local nxt = {}
+    for i = 1, #level, 2 do nxt[#nxt + 1] = level[i + 1] and add(level[i], level[i + 1]) or level[i] end
+    level = nxt
+  end
+  local t1 = core.now()
+  local n = level[1]:graph_size()
+  local t2 = core.now()
+  local r = level[1]:compute{scheduler = scheduler}
+  local t3 = core.now()
+  assert(r == EXPECT, ("wrong result %s"):format(tostring(r)))
+  print(("%-6s %-7s tasks %6d   build %6.2f us/task   compute %6.2f us/task   (%.3f s)"):format(
+    "delayd", scheduler, n, (t1 - t0) / n * 1e6, (t3 - t2) / n * 1e6, t3 - t2))
+end
+
 measure("native", "threads")
 measure("lua", "threads")
 measure("native", "sync")
 measure("lua", "sync")
+measure_delayed("threads")

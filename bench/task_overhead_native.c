@@ -131,6 +131,7 @@ int main(int argc, char **argv) {
                 return 1;
             }
             if (t < best) best = t;
+            if (getenv("VERBOSE")) printf("  rep %d: %.3f us/task\n", r, t / (double)n * 1e6);
         }
         printf("compute %s: %6.3f us/task (best of %d)\n", cases[i].name, best / (double)n * 1e6, reps);
     }

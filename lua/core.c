@@ -97,10 +97,36 @@ static void add_arg(lua_State *L, targs *t, int idx, int depth) {
     a->u.value = v;
 }
 
+/* The argument scratch of this state: one per state, reused by every task
+ * built (a fresh one if a build is already under way, which the value
+ * encoding never causes today but would not break). */
+static targs *scratch(lua_State *L, int *fresh) {
+    targs *t = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Integer busy = lua_tointeger(L, lua_upvalueindex(2));
+    if (t && !busy) {
+        targs_clear(t);   /* values left by a build a Lua error cut short */
+        lua_pushinteger(L, 1);
+        lua_replace(L, lua_upvalueindex(2));
+        lua_pushvalue(L, lua_upvalueindex(1));
+        *fresh = 0;
+        return t;
+    }
+    *fresh = 1;
+    return targs_new(L);
+}
+
+static void scratch_done(lua_State *L, int fresh) {
+    if (!fresh) {
+        lua_pushinteger(L, 0);
+        lua_replace(L, lua_upvalueindex(2));
+    }
+}
+
 /* Build a task node from key, kernel (NULL: ready value) and Lua args. */
 static int make_task(lua_State *L, const char *key, const char *kernel,
                      int first, int last, lask_chunk *fn) {
-    targs *t = targs_new(L);
+    int fresh;
+    targs *t = scratch(L, &fresh);
     if (fn) {
         lask__targ *a = targs_push(L, t);
         a->u.value.type = LASK_CHUNK;
@@ -109,6 +135,7 @@ static int make_task(lua_State *L, const char *key, const char *kernel,
     for (int i = first; i <= last; i++) add_arg(L, t, i, 0);
     lask__task *node = lask__task_new(key, kernel, t->a, t->n);
     targs_clear(t);
+    scratch_done(L, fresh);
     if (!node) luaL_error(L, "lask: cannot create task '%s' (out of memory)", key);
     lua_pop(L, 1);
     lask__push_task(L, node);
@@ -458,7 +485,10 @@ int luaopen_lask_core(lua_State *L) {
         {"stats", l_stats},
         {NULL, NULL}};
     lask__open_values(L);
-    luaL_newlib(L, fns);
+    luaL_newlibtable(L, fns);
+    targs_new(L);              /* the shared argument scratch ... */
+    lua_pushinteger(L, 0);     /* ... and whether a build is using it */
+    luaL_setfuncs(L, fns, 2);
     /* visible before the kind modules open, so they may require it */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_pushvalue(L, -2);

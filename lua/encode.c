@@ -7,7 +7,8 @@
  *   INT                        zigzag varint
  *   FLOAT                      8 bytes, the double's bits (NaN payloads, -0.0)
  *   STR                        varint length, bytes
- *   TABLE                      (key value)* END, metatable value (NIL: none)
+ *   TABLE                      varint n, values 1..n, then (key value)* END,
+ *                              then the metatable value (NIL: none)
  *   FUNC                       varint length, lua_dump bytes, varint nups,
  *                              then each upvalue: a value, or UPJOIN
  *   UPJOIN                     varint object id, varint upvalue index: the
@@ -17,6 +18,7 @@
  *   NAMED                      module name, field name (both STR bodies):
  *                              package.loaded[module][field] in the receiver
  *   CHUNK                      varint index into the chunk's reference table
+ *   SHIPPED                    the same, for a shipped function (core.ship)
  *
  * Chunk references only live inside an ENCODED chunk made here: its
  * references sit after the bytes and are dropped with it. The hash catches
@@ -30,7 +32,7 @@
 
 enum {
     T_NIL, T_FALSE, T_TRUE, T_INT, T_FLOAT, T_STR, T_TABLE, T_REF, T_FUNC,
-    T_GLOBALS, T_NAMED, T_CHUNK, T_UPJOIN, T_IDENT, T_TASK, T_END
+    T_GLOBALS, T_NAMED, T_CHUNK, T_UPJOIN, T_IDENT, T_TASK, T_END, T_SHIPPED
 };
 
 #define MAGIC "LSK\x01"
@@ -59,9 +61,12 @@ static int ebox_gc(lua_State *L) {
 
 typedef struct path {
     const struct path *up;
-    int kind;            /* 0 upvalue, 1 field, 2 key, 3 metatable */
+    int kind;            /* 0 upvalue, 1 field, 2 key at stack index kidx,
+                            3 metatable, 4 array item index */
     const char *name;
     int nlen;
+    int kidx;
+    lua_Integer index;
 } path;
 
 typedef struct enc {
@@ -122,8 +127,28 @@ static void add_path(luaL_Buffer *B, const path *p) {
             luaL_addlstring(B, p->name, (size_t)p->nlen); luaL_addchar(B, '\'');
             break;
     case 1: luaL_addchar(B, '.'); luaL_addlstring(B, p->name, (size_t)p->nlen); break;
-    case 2: luaL_addchar(B, '['); luaL_addlstring(B, p->name, (size_t)p->nlen);
-            luaL_addchar(B, ']'); break;
+    case 2: {
+        /* formatted only now: building the path must cost nothing */
+        char kbuf[64];
+        lua_State *L = B->L;
+        int k = p->kidx;
+        if (lua_type(L, k) == LUA_TNUMBER && lua_isinteger(L, k))
+            snprintf(kbuf, sizeof kbuf, "%lld", (long long)lua_tointeger(L, k));
+        else if (lua_type(L, k) == LUA_TNUMBER)
+            snprintf(kbuf, sizeof kbuf, "%.14g", lua_tonumber(L, k));
+        else
+            snprintf(kbuf, sizeof kbuf, "<%s key>", lua_typename(L, lua_type(L, k)));
+        luaL_addchar(B, '[');
+        luaL_addstring(B, kbuf);
+        luaL_addchar(B, ']');
+        break;
+    }
+    case 4: {
+        char kbuf[32];
+        snprintf(kbuf, sizeof kbuf, "[%lld]", (long long)p->index);
+        luaL_addstring(B, kbuf);
+        break;
+    }
     default: luaL_addstring(B, " (metatable)"); break;
     }
 }
@@ -366,7 +391,7 @@ static void enc_function(enc *e, int idx, const path *p) {
             lua_pop(L, 1);
             continue;
         }
-        path up = {NULL, 0, name, (int)strlen(name)};
+        path up = {NULL, 0, name, (int)strlen(name), 0, 0};
         enc_value(e, lua_gettop(L), &up);
         lua_pop(L, 1);
     }
@@ -392,27 +417,29 @@ static void enc_table(enc *e, int idx, const path *p) {
     if (try_named(e, idx)) return;
     remember(e, idx);
     put_byte(e, T_TABLE);
-    char kbuf[64];
+    /* the sequence part as bare values, then the other pairs */
+    lua_Integer narr = (lua_Integer)lua_rawlen(L, idx);
+    put_varint(e, (uint64_t)narr);
+    for (lua_Integer i = 1; i <= narr; i++) {
+        path sub = {p, 4, NULL, 0, 0, i};
+        lua_rawgeti(L, idx, i);
+        enc_value(e, lua_gettop(L), &sub);
+        lua_pop(L, 1);
+    }
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int k = lua_gettop(L) - 1, v = k + 1;
-        path sub = {p, 1, "?", 1};
+        if (narr && lua_isinteger(L, k)) {
+            lua_Integer i = lua_tointeger(L, k);
+            if (i >= 1 && i <= narr) { lua_pop(L, 1); continue; }
+        }
+        path sub = {p, 1, "?", 1, k, 0};
         if (lua_type(L, k) == LUA_TSTRING) {
             size_t n;
             sub.name = lua_tolstring(L, k, &n);
             sub.nlen = n > 40 ? 40 : (int)n;
         } else {
             sub.kind = 2;
-            if (lua_type(L, k) == LUA_TNUMBER) {
-                if (lua_isinteger(L, k))
-                    snprintf(kbuf, sizeof kbuf, "%lld", (long long)lua_tointeger(L, k));
-                else
-                    snprintf(kbuf, sizeof kbuf, "%.14g", lua_tonumber(L, k));
-            } else {
-                snprintf(kbuf, sizeof kbuf, "<%s key>", luaL_typename(L, k));
-            }
-            sub.name = kbuf;
-            sub.nlen = (int)strlen(kbuf);
         }
         enc_value(e, k, &sub);
         enc_value(e, v, &sub);
@@ -420,7 +447,7 @@ static void enc_table(enc *e, int idx, const path *p) {
     }
     put_byte(e, T_END);
     if (lua_getmetatable(L, idx)) {
-        path mt = {p, 3, "", 0};
+        path mt = {p, 3, "", 0, 0, 0};
         enc_value(e, lua_gettop(L), &mt);
         lua_pop(L, 1);
     } else {
@@ -464,6 +491,11 @@ static void enc_value(enc *e, int idx, const path *p) {
         break;
     case LUA_TUSERDATA: {
         lask_chunk *c = lask__test_chunk(L, idx, -1);
+        int tag = T_CHUNK;
+        if (!c && !(e->flags & LASK__ENC_TOKEN)) {
+            lask__shipped *s = lask__test_shipped(L, idx);
+            if (s) { c = s->c; tag = T_SHIPPED; }
+        }
         if (c && !(e->flags & LASK__ENC_TOKEN)) {
             ebox *b = e->b;
             if (b->nchunks == b->capchunks) {
@@ -474,7 +506,7 @@ static void enc_value(enc *e, int idx, const path *p) {
                 b->capchunks = cap;
             }
             b->chunks[b->nchunks++] = lask_chunk_ref(c);
-            put_byte(e, T_CHUNK);
+            put_byte(e, tag);
             put_varint(e, b->nchunks - 1);
             break;
         }
@@ -555,6 +587,8 @@ static lask_chunk **trailer(const lask__bytes *b, int64_t *n) {
     return (lask_chunk **)(void *)(base + 8);
 }
 
+static uint64_t compute_id(const lask__bytes *b);
+
 static void encoded_destroy(lask_chunk *c) {
     int64_t n;
     lask_chunk **cs = trailer((lask__bytes *)c, &n);
@@ -579,6 +613,7 @@ lask_chunk *lask__encode(lua_State *L, int idx) {
     memcpy(r->data + off, &nc, 8);
     if (nc) memcpy(r->data + off + 8, b->chunks, b->nchunks * sizeof(lask_chunk *));
     b->nchunks = 0;      /* the chunk owns those references now */
+    r->hash = compute_id(r);
     lua_pop(L, 1);
     return &r->h;
 }
@@ -586,36 +621,96 @@ lask_chunk *lask__encode(lua_State *L, int idx) {
 void lask__encode_string(lua_State *L, int idx) {
     ebox *b = encode_box(L, idx, 0);
     if (b->nchunks)
-        luaL_error(L, "lask: cannot encode a chunk into a string (chunks are shared "
-                      "by reference within one process only)");
+        luaL_error(L, "lask: cannot encode a chunk or shipped function into a string "
+                      "(they are shared by reference within one process only)");
     lua_pushlstring(L, b->p, b->n);
     lua_remove(L, -2);
 }
 
+static void token_bytes(const void *p, size_t n, uint64_t h[2]) {
+    h[0] = lask__hash(p, n, h[0] ^ 0x9e3779b97f4a7c15ULL);
+    h[1] = lask__hash(p, n, h[1] + 0x632be59bd9b4e019ULL);
+}
+
 void lask__token_value(lua_State *L, int idx, uint64_t h[2]) {
+    /* scalars, strings and tasks, the usual task arguments, skip the
+     * encoder's setup; the tag byte keeps types apart (1 vs 1.0 vs "1") */
+    unsigned char buf[16];
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: buf[0] = T_NIL; token_bytes(buf, 1, h); return;
+    case LUA_TBOOLEAN: buf[0] = lua_toboolean(L, idx) ? T_TRUE : T_FALSE; token_bytes(buf, 1, h); return;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            lua_Integer i = lua_tointeger(L, idx);
+            buf[0] = T_INT;
+            memcpy(buf + 1, &i, 8);
+        } else {
+            double d = lua_tonumber(L, idx);
+            buf[0] = T_FLOAT;
+            memcpy(buf + 1, &d, 8);
+        }
+        token_bytes(buf, 9, h);
+        return;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        uint64_t len = n;
+        buf[0] = T_STR;
+        memcpy(buf + 1, &len, 8);
+        token_bytes(buf, 9, h);
+        token_bytes(s, n, h);
+        return;
+    }
+    case LUA_TUSERDATA: {
+        lask__task *t = lask__test_task(L, idx);
+        if (t) {
+            const char *k = lask__task_key(t);
+            uint64_t len = strlen(k);
+            buf[0] = T_TASK;
+            memcpy(buf + 1, &len, 8);
+            token_bytes(buf, 9, h);
+            token_bytes(k, len, h);
+            return;
+        }
+        lask__shipped *sh = lask__test_shipped(L, idx);
+        if (sh) {
+            buf[0] = T_IDENT;
+            memcpy(buf + 1, &sh->id, 8);
+            token_bytes(buf, 9, h);
+            return;
+        }
+        break;
+    }
+    default: break;
+    }
     ebox *b = encode_box(L, idx, LASK__ENC_TOKEN);
     h[0] = lask__hash(b->p + HDR, b->n - HDR, h[0] ^ 0x9e3779b97f4a7c15ULL);
     h[1] = lask__hash(b->p + HDR, b->n - HDR, h[1] + 0x632be59bd9b4e019ULL);
     lua_pop(L, 1);
 }
 
-uint64_t lask__encoded_id(lask_chunk *c) {
-    lask__bytes *b = (lask__bytes *)c;
-    if (b->hash) return b->hash;
+static uint64_t compute_id(const lask__bytes *b) {
     uint64_t h = lask__hash(b->data, (size_t)b->n, 7);
-    if (c->destroy == encoded_destroy) {
+    if (b->h.destroy == encoded_destroy) {
         int64_t n;
         lask_chunk **cs = trailer(b, &n);
         if (n) h ^= lask__hash(cs, (size_t)n * sizeof *cs, 11);
     }
-    b->hash = h ? h : 1;  /* benign race: every thread computes the same */
-    return b->hash;
+    return h ? h : 1;
+}
+
+uint64_t lask__encoded_id(lask_chunk *c) {
+    const lask__bytes *b = (const lask__bytes *)c;
+    /* set before the chunk is published when we made it; others' ENCODED
+     * chunks are hashed on each use rather than written from many threads */
+    return b->hash ? b->hash : compute_id(b);
 }
 
 /* -------------------------------------------------------------- decoding */
 
 typedef struct dec {
     lua_State *L;
+    int flags;
     const unsigned char *p, *end;
     lask_chunk **chunks;
     int64_t nchunks;
@@ -742,9 +837,15 @@ static void dec_function(dec *d) {
 
 static void dec_table(dec *d) {
     lua_State *L = d->L;
-    lua_newtable(L);
+    uint64_t narr = get_varint(d);
+    if (narr > (uint64_t)(d->end - d->p)) bad(d, "bad array length");
+    lua_createtable(L, (int)(narr < (1u << 26) ? narr : 0), 0);
     int t = lua_gettop(L);
     new_obj(d);
+    for (uint64_t i = 1; i <= narr; i++) {
+        dec_value(d);
+        lua_rawseti(L, t, (lua_Integer)i);
+    }
     for (;;) {
         if (d->p < d->end && *d->p == T_END) { d->p++; break; }
         dec_value(d);
@@ -789,7 +890,10 @@ static void dec_value(dec *d) {
         break;
     }
     case T_TABLE: dec_table(d); break;
-    case T_FUNC: dec_function(d); break;
+    case T_FUNC:
+        if (d->flags & LASK__DEC_NOCODE) bad(d, "functions not accepted here");
+        dec_function(d);
+        break;
     case T_REF: {
         uint64_t id = get_varint(d);
         if (id < 1 || id > (uint64_t)d->nobjs) bad(d, "bad reference");
@@ -804,12 +908,20 @@ static void dec_value(dec *d) {
         lask__push_chunk(L, lask_chunk_ref(d->chunks[i]));
         break;
     }
+    case T_SHIPPED: {
+        uint64_t i = get_varint(d);
+        if (i >= (uint64_t)d->nchunks || lask_chunk_kind(d->chunks[i]) != LASK_KIND_ENCODED)
+            bad(d, "shipped function outside its encoded chunk");
+        lask__push_shipped(L, lask_chunk_ref(d->chunks[i]));
+        break;
+    }
     default: bad(d, "unknown tag");
     }
     d->depth--;
 }
 
-static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, int64_t nc) {
+static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, int64_t nc,
+                   int flags) {
     if (!p || n < HDR || memcmp(p, MAGIC, 4) != 0)
         luaL_error(L, "lask: malformed encoded value (bad header)");
     uint64_t h;
@@ -817,15 +929,19 @@ static void decode(lua_State *L, const char *p, int64_t n, lask_chunk **chunks, 
     if (h != lask__hash(p + HDR, (size_t)(n - HDR), 0))
         luaL_error(L, "lask: malformed encoded value (checksum mismatch)");
     lua_newtable(L);
-    dec d = {L, (const unsigned char *)p + HDR, (const unsigned char *)p + n, chunks, nc,
+    dec d = {L, flags, (const unsigned char *)p + HDR, (const unsigned char *)p + n, chunks, nc,
              lua_gettop(L), 0, 0};
     dec_value(&d);
     if (d.p != d.end) luaL_error(L, "lask: malformed encoded value (trailing bytes)");
     lua_remove(L, d.objs);
 }
 
+void lask__decode_ex(lua_State *L, const char *p, int64_t n, int flags) {
+    decode(L, p, n, NULL, 0, flags);
+}
+
 void lask__decode(lua_State *L, const char *p, int64_t n) {
-    decode(L, p, n, NULL, 0);
+    decode(L, p, n, NULL, 0, 0);
 }
 
 void lask__decode_chunk(lua_State *L, const lask_chunk *c) {
@@ -833,8 +949,8 @@ void lask__decode_chunk(lua_State *L, const lask_chunk *c) {
     if (c->destroy == encoded_destroy) {
         int64_t nc;
         lask_chunk **cs = trailer(b, &nc);
-        decode(L, b->data, b->n, cs, nc);
+        decode(L, b->data, b->n, cs, nc, 0);
     } else {
-        decode(L, b->data, b->n, NULL, 0);
+        decode(L, b->data, b->n, NULL, 0, 0);
     }
 }

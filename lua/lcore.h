@@ -22,6 +22,10 @@
 #define LASK__ENC_TOKEN 1   /* tokenizing: unshippable values hash by identity,
                                tasks by key, chunks by address */
 
+/* Decoding flags. */
+#define LASK__DEC_NOCODE 1  /* refuse functions (bytecode is not verified) */
+/* lask__decode with flags. */
+void lask__decode_ex(lua_State *L, const char *p, int64_t n, int flags);
 /* Decode an ENCODED chunk made by lask__encode (its chunk references come
  * back as chunk userdata); pushes the value. */
 void lask__decode_chunk(lua_State *L, const lask_chunk *c);
@@ -44,6 +48,8 @@ typedef struct lask__shipped {
     uint64_t id;
 } lask__shipped;
 lask__shipped *lask__test_shipped(lua_State *L, int idx);
+/* Push a shipped function for ENCODED chunk c (takes the caller's reference). */
+void lask__push_shipped(lua_State *L, lask_chunk *c);
 /* Create the task/shipped/list metatables in L. */
 void lask__open_values(lua_State *L);
 

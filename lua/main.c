@@ -59,6 +59,13 @@ static int msghandler(lua_State *L) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    /* Ctrl-C is not a bug: no traceback for it */
+    size_t n = strlen(msg);
+    if ((n >= 12 && strcmp(msg + n - 12, "interrupted!") == 0) ||
+        strncmp(msg, "lask: interrupted", 17) == 0) {
+        lua_pushliteral(L, "interrupted");
+        return 1;
+    }
     luaL_traceback(L, L, msg, 1);
     return 1;
 }

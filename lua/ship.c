@@ -2,11 +2,14 @@
  * ship.c - shipped functions and the "lua.call" kernel that runs them.
  *
  * A shipped function is its ENCODED chunk (bytecode + upvalues). Its id is
- * the hash of those bytes, so every state keeps one loaded copy per id in
- * its registry cache: a function used by 100k tasks is decoded once per
- * worker state. The main state's cache is weak and is seeded with the
- * original closure, so under the "sync" scheduler a task calls the very
- * function the user gave (prints and errors as in plain Lua).
+ * the hash of those bytes, so every worker state keeps one loaded copy per
+ * id in its registry cache: a function used by 100k tasks is decoded once
+ * per worker state. The user's state instead maps each shipped chunk to the
+ * closure it was made from (weakly), so under the "sync" scheduler a task
+ * calls the very function the user gave, upvalues and all. Two closures
+ * with equal bytecode and upvalue values share an id, hence the chunk
+ * address as key there, checked against the id in case an address is
+ * reused.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,20 +17,45 @@
 
 #define WORKER_CACHE_MAX 4096
 
+static int user_state(lua_State *L) {
+    lask__lstate *s = lask__state(L);
+    return !s || s->worker < 0;
+}
+
+static void weak_table(lua_State *L, const char *mode) {
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, mode);
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+}
+
 /* Push this state's function cache (created on first use). */
 static void push_cache(lua_State *L) {
     if (lua_getfield(L, LUA_REGISTRYINDEX, LASK__FNCACHE) == LUA_TTABLE) return;
     lua_pop(L, 1);
-    lua_createtable(L, 0, 4);
-    lask__lstate *s = lask__state(L);
-    if (!s || s->worker < 0) {   /* the user's state: weak, originals */
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "v");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
+    if (user_state(L)) {
+        weak_table(L, "v");            /* chunk address -> original closure */
+        weak_table(L, "k");            /* closure -> function id */
+        lua_setfield(L, LUA_REGISTRYINDEX, "lask.fnid");
+    } else {
+        lua_createtable(L, 0, 4);      /* function id -> decoded function */
     }
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, LASK__FNCACHE);
+}
+
+/* In the user's state: remember fn (at top) as the closure of chunk c. */
+static void remember_original(lua_State *L, lask_chunk *c, uint64_t id) {
+    push_cache(L);
+    lua_pushvalue(L, -2);
+    lua_rawsetp(L, -2, c);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lask.fnid");
+    lua_pushvalue(L, -2);
+    lua_pushinteger(L, (lua_Integer)id);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 void lask__ship(lua_State *L, int idx) {
@@ -40,45 +68,70 @@ void lask__ship(lua_State *L, int idx) {
     luaL_setmetatable(L, LASK__SHIP_MT);
     s->c = lask__encode(L, idx);
     s->id = lask__encoded_id(s->c);
-    push_cache(L);
-    lua_pushvalue(L, idx);
-    lua_rawseti(L, -2, (lua_Integer)s->id);
+    if (user_state(L)) {
+        lua_pushvalue(L, idx);
+        remember_original(L, s->c, s->id);
+        lua_pop(L, 1);
+    } else {
+        push_cache(L);
+        lua_pushvalue(L, idx);
+        lua_rawseti(L, -2, (lua_Integer)s->id);
+        lua_pop(L, 1);
+    }
+}
+
+static void count_decode(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "lask.decoded");
+    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "lask.decoded");
     lua_pop(L, 1);
+}
+
+static void decode_function(lua_State *L, lask_chunk *c) {
+    lask__decode_chunk(L, c);
+    count_decode(L);
+    if (!lua_isfunction(L, -1))
+        luaL_error(L, "lask: lua.call: the first argument does not decode to a function");
 }
 
 /* The function of encoded chunk c, from the cache or decoded into it. */
 static void push_function(lua_State *L, lask_chunk *c) {
     uint64_t id = lask__encoded_id(c);
     push_cache(L);
+    if (user_state(L)) {
+        if (lua_rawgetp(L, -1, c) == LUA_TFUNCTION) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "lask.fnid");
+            lua_pushvalue(L, -2);
+            lua_rawget(L, -2);
+            int same = (uint64_t)lua_tointeger(L, -1) == id;
+            lua_pop(L, 2);
+            if (same) { lua_remove(L, -2); return; }
+        }
+        lua_pop(L, 2);
+        decode_function(L, c);
+        remember_original(L, c, id);
+        return;
+    }
     if (lua_rawgeti(L, -1, (lua_Integer)id) == LUA_TFUNCTION) {
         lua_remove(L, -2);
         return;
     }
     lua_pop(L, 1);
-    lask__decode_chunk(L, c);
-    lua_getfield(L, LUA_REGISTRYINDEX, "lask.decoded");
-    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "lask.decoded");
+    decode_function(L, c);
+    /* bound the cache: a script that makes closures in a loop must not
+     * grow worker memory forever */
+    lua_getfield(L, -2, "#");
+    lua_Integer n = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (!lua_isfunction(L, -1))
-        luaL_error(L, "lask: lua.call: the first argument does not decode to a function");
-    lask__lstate *s = lask__state(L);
-    if (s && s->worker >= 0) {
-        /* bound the cache: a script that makes closures in a loop must not
-         * grow worker memory forever */
-        lua_getfield(L, -2, "#");
-        lua_Integer n = lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        if (n >= WORKER_CACHE_MAX) {
-            lua_newtable(L);
-            lua_setfield(L, LUA_REGISTRYINDEX, LASK__FNCACHE);
-            push_cache(L);
-            lua_replace(L, -3);
-            n = 0;
-        }
-        lua_pushinteger(L, n + 1);
-        lua_setfield(L, -3, "#");
+    if (n >= WORKER_CACHE_MAX) {
+        lua_newtable(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, LASK__FNCACHE);
+        push_cache(L);
+        lua_replace(L, -3);
+        n = 0;
     }
+    lua_pushinteger(L, n + 1);
+    lua_setfield(L, -3, "#");
     lua_pushvalue(L, -1);
     lua_rawseti(L, -3, (lua_Integer)id);
     lua_remove(L, -2);

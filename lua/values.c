@@ -119,6 +119,13 @@ lask__shipped *lask__test_shipped(lua_State *L, int idx) {
     return luaL_testudata(L, idx, LASK__SHIP_MT);
 }
 
+void lask__push_shipped(lua_State *L, lask_chunk *c) {
+    lask__shipped *s = lua_newuserdatauv(L, sizeof *s, 0);
+    s->c = c;
+    s->id = lask__encoded_id(c);
+    luaL_setmetatable(L, LASK__SHIP_MT);
+}
+
 static int shipped_gc(lua_State *L) {
     lask__shipped *s = lua_touserdata(L, 1);
     if (s->c) lask_chunk_unref(s->c);

@@ -21,6 +21,7 @@
 typedef struct hooks {
     char *path, *cpath;
     lask_runtime *rt;
+    atomic_int interrupted;            /* hooks may be left in idle states */
     _Atomic(lua_State *) states[MAXWORKERS];
 } hooks;
 
@@ -54,6 +55,7 @@ void lask__interrupt_states(lask_runtime *rt) {
         hooks *h = atomic_load(&live[i]);
         if (!h || (rt && h->rt != rt)) continue;
         lask_runtime_interrupt(h->rt);
+        atomic_store(&h->interrupted, 1);
         for (int w = 0; w < MAXWORKERS; w++) {
             lua_State *S = atomic_load(&h->states[w]);
             /* lua_sethook is safe to call asynchronously (lua.c does it
@@ -65,6 +67,7 @@ void lask__interrupt_states(lask_runtime *rt) {
 
 /* Clear interrupt hooks left in idle worker states by an earlier Ctrl-C. */
 static void clear_hooks(hooks *h) {
+    if (!atomic_exchange(&h->interrupted, 0)) return;
     for (int w = 0; w < MAXWORKERS; w++) {
         lua_State *S = atomic_load(&h->states[w]);
         if (S && lua_gethook(S) == stop_hook) lua_sethook(S, NULL, 0, 0);

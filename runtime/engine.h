@@ -35,6 +35,8 @@ struct lask_runtime {
     lask__pool *pool;              /* NULL until the first threaded compute */
     int pool_started;              /* hooks are fixed from then on */
     pthread_mutex_t compute_lock;  /* one threaded compute at a time */
+    struct lask__work *spare;      /* buffers kept for the next computes */
+    int32_t nspare;
 };
 
 struct lask_ctx {
@@ -58,11 +60,11 @@ int32_t lask__register_builtins(lask_runtime *rt);
 
 typedef struct lask__frozen {
     int32_t n;                /* tasks; ids are in execution priority order */
-    lask__task **node;        /* borrowed: outs and the graph keep them */
+    lask__task **node;        /* the walk's (borrowed: outs and g keep them) */
+    int64_t *aref;            /* the walk's: first edges[] slot of each task */
+    int32_t *edges;           /* the walk's: argument -> dependency id */
     lask_kernel_fn *fn;       /* NULL: a ready value */
     void **ud;
-    int64_t *aref;            /* first edges[] slot of each task's DEP/KEY args */
-    int32_t *edges;           /* argument -> dependency id, argument order */
     int64_t *dep_off;         /* distinct dependencies: deps[dep_off[t]..] */
     int32_t *deps;
     int64_t *succ_off;        /* dependents: succ[succ_off[t]..] */
@@ -74,11 +76,32 @@ typedef struct lask__frozen {
     int32_t nouts;
     int32_t nheads;
     int32_t maxargs;          /* largest nargs, for argument buffers */
+    int64_t ncap, ecap, ocap; /* capacities of the arrays above */
 } lask__frozen;
 
+/* Everything a compute allocates in proportion to the graph. A runtime
+ * keeps the buffers of recent computes and hands them to the next one:
+ * fresh memory costs a page fault per 4 KB, more than the work itself. */
+typedef struct lask__work {
+    lask__dfs d;
+    lask__frozen f;
+    lask_value *res;          /* one result slot per task */
+    _Atomic int32_t *count;   /* per task: dependencies not yet done */
+    _Atomic int32_t *uses;    /* per task: dependents not yet done */
+    int32_t *ready;
+    int64_t xcap;             /* capacity of res/count/uses/ready */
+    struct lask__work *next;
+} lask__work;
+
+lask__work *lask__work_take(lask_runtime *rt);
+void lask__work_give(lask_runtime *rt, lask__work *w);
+void lask__work_free(lask__work *w);
+/* res, count, uses and ready for n tasks; res zeroed. -1 when out of memory. */
+int lask__work_exec(lask__work *w, int32_t n);
+
+/* Walk and freeze into w (d and f reused). On failure the message is on rt. */
 int32_t lask__freeze(lask_runtime *rt, lask_graph *g, lask__task *const *outs,
-                     int32_t nouts, lask__frozen *f);
-void lask__frozen_free(lask__frozen *f);
+                     int32_t nouts, lask__work *w);
 
 /* ---- running tasks (exec.c) */
 
@@ -101,11 +124,10 @@ int32_t lask__run_task(lask_runtime *rt, const lask__frozen *f, lask_value *res,
 int32_t lask__task_failed(lask_runtime *rt, const lask__frozen *f, int32_t t,
                           int32_t st, char *msg);
 
-/* Executors: run every task of f, results in res (n slots, nil on entry). */
-int32_t lask__exec_sync(lask_runtime *rt, const lask__frozen *f, lask_value *res,
-                        const lask_compute_opts *opts, int32_t worker, void *wdata);
-int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *res,
-                           const lask_compute_opts *opts);
+/* Executors: run every task of w->f, results in w->res (nil on entry). */
+int32_t lask__exec_sync(lask_runtime *rt, lask__work *w, const lask_compute_opts *opts,
+                        int32_t worker, void *wdata);
+int32_t lask__exec_threads(lask_runtime *rt, lask__work *w, const lask_compute_opts *opts);
 void lask__pool_stop(lask_runtime *rt);
 
 /* Pool thread identity (exec_threads.c): worker number and data of the

@@ -86,7 +86,10 @@ int32_t lask__run_task(lask_runtime *rt, const lask__frozen *f, lask_value *res,
                                                          : "kernel returned a bad value");
         out->type = LASK_NIL;
     }
-    if (st == LASK_OK) return LASK_OK;
+    if (st == LASK_OK) {
+        free(ctx.msg);   /* a message without a failure: not ours to show */
+        return LASK_OK;
+    }
     lask_value_clear(out);
     if (!ctx.msg && !ctx.msg_oom) {
         char buf[160];
@@ -138,33 +141,32 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
     /* an interrupt before this compute began is for an earlier one */
     if (outermost) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
 
-    lask__frozen f;
-    int32_t st = lask__freeze(rt, g, outs, nouts, &f);
-    if (st != LASK_OK) return st;
-    lask_value *res = calloc((size_t)(f.n ? f.n : 1), sizeof *res);
-    if (!res) {
-        lask__frozen_free(&f);
-        return lask__rt_fail(rt, LASK_ENOMEM, "out of memory for %d results", (int)f.n);
-    }
-    tl_depth++;
-    if (opts->scheduler == LASK_SCHED_SYNC || force_sync || f.n == 0) {
-        if (worker < 0) wdata = opts->sync_worker_data;
-        st = lask__exec_sync(rt, &f, res, opts, worker, wdata);
-    } else {
-        tl_driving = 1;
-        st = lask__exec_threads(rt, &f, res, opts);
-        tl_driving = 0;
-    }
-    tl_depth--;
+    lask__work *w = lask__work_take(rt);
+    if (!w) return lask__rt_fail(rt, LASK_ENOMEM, "out of memory starting a compute");
+    int32_t st = lask__freeze(rt, g, outs, nouts, w);
+    const lask__frozen *f = &w->f;
+    if (st == LASK_OK && lask__work_exec(w, f->n) != 0)
+        st = lask__rt_fail(rt, LASK_ENOMEM, "out of memory for %d results", (int)f->n);
     if (st == LASK_OK) {
-        for (int32_t o = 0; o < nouts; o++) {
-            results[o] = res[f.out_id[o]];
-            if (results[o].type == LASK_CHUNK) lask_chunk_ref(results[o].u.c);
+        tl_depth++;
+        if (opts->scheduler == LASK_SCHED_SYNC || force_sync || f->n == 0) {
+            if (worker < 0) wdata = opts->sync_worker_data;
+            st = lask__exec_sync(rt, w, opts, worker, wdata);
+        } else {
+            tl_driving = 1;
+            st = lask__exec_threads(rt, w, opts);
+            tl_driving = 0;
         }
+        tl_depth--;
+        if (st == LASK_OK) {
+            for (int32_t o = 0; o < nouts; o++) {
+                results[o] = w->res[f->out_id[o]];
+                if (results[o].type == LASK_CHUNK) lask_chunk_ref(results[o].u.c);
+            }
+        }
+        for (int32_t t = 0; t < f->n; t++) lask_value_clear(&w->res[t]);
     }
-    for (int32_t t = 0; t < f.n; t++) lask_value_clear(&res[t]);
-    free(res);
-    lask__frozen_free(&f);
+    lask__work_give(rt, w);
     if (outermost) atomic_store_explicit(&rt->interrupt, 0, memory_order_relaxed);
     return st;
 }

@@ -13,15 +13,16 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int32_t lask__exec_sync(lask_runtime *rt, const lask__frozen *f, lask_value *res,
-                        const lask_compute_opts *opts, int32_t worker, void *wdata) {
+int32_t lask__exec_sync(lask_runtime *rt, lask__work *w, const lask_compute_opts *opts,
+                        int32_t worker, void *wdata) {
+    const lask__frozen *f = &w->f;
+    lask_value *res = w->res;
     int32_t n = f->n;
     lask__scratch s;
-    int32_t *uses = malloc((size_t)(n ? n : 1) * sizeof *uses);
-    if (!uses || lask__scratch_init(&s, f->maxargs) != LASK_OK) {
-        free(uses);
+    /* one thread: the atomic array serves as plain counters */
+    int32_t *uses = (int32_t *)w->uses;
+    if (lask__scratch_init(&s, f->maxargs) != LASK_OK)
         return lask__rt_fail(rt, LASK_ENOMEM, "out of memory starting a compute of %d tasks", (int)n);
-    }
     for (int32_t t = 0; t < n; t++) uses[t] = (int32_t)(f->succ_off[t + 1] - f->succ_off[t]);
     int32_t st = LASK_OK;
     double last = 0;
@@ -48,6 +49,5 @@ int32_t lask__exec_sync(lask_runtime *rt, const lask__frozen *f, lask_value *res
     }
     if (st == LASK_OK && opts->progress) opts->progress(n, n, opts->progress_ud);
     lask__scratch_free(&s);
-    free(uses);
     return st;
 }

@@ -15,6 +15,7 @@
  * interrupt into a stop.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,10 @@ typedef struct job {
     int32_t nworkers;
     int active;                 /* workers inside the job (pool lock) */
     lask__deque *dq;
+    /* the first failure's message, put on the runtime when the job ends
+     * (a nested compute in a still-running task may set the runtime's
+     * message meanwhile) */
+    char err[LASK__ERRMAX];
 } job;
 
 typedef struct wslot {
@@ -87,12 +92,14 @@ static void fail(lask__pool *p, job *j, int32_t t, int32_t st, char *msg) {
     int expected = LASK_OK;
     int32_t mine = t >= 0 ? (st == LASK_EINTR ? LASK_EINTR : LASK_ETASK) : st;
     if (atomic_compare_exchange_strong(&j->status, &expected, mine)) {
-        if (t >= 0) lask__task_failed(j->rt, j->f, t, st, msg);
-        else if (st == LASK_EINTR) lask__rt_fail(j->rt, st, "interrupted");
-        else lask__rt_fail(j->rt, st, "out of memory in the scheduler");
-    } else {
-        free(msg);
+        if (t >= 0)
+            snprintf(j->err, sizeof j->err, "task '%s' failed: %s", j->f->node[t]->key,
+                     msg ? msg : "out of memory recording the error");
+        else
+            snprintf(j->err, sizeof j->err, "%s", st == LASK_EINTR ? "interrupted"
+                                                  : "out of memory in the scheduler");
     }
+    free(msg);
     atomic_store(&j->over, 1);
     wake_all(p);
 }
@@ -173,6 +180,15 @@ static void run_unit(lask__pool *p, job *j, wslot *ws, int32_t u) {
     }
 }
 
+/* A polite spin: let the other hyperthread run. */
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static int32_t steal(job *j, int32_t self) {
     int32_t n = j->nworkers;
     for (int32_t k = 1; k < n; k++) {
@@ -203,7 +219,7 @@ static void run_job(lask__pool *p, job *j, wslot *ws) {
             continue;
         }
         if (++idle < 64) {
-            __builtin_ia32_pause();
+            cpu_relax();
             continue;
         }
         /* nothing to do: sleep until a push or the end */
@@ -303,8 +319,8 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *res,
-                           const lask_compute_opts *opts) {
+int32_t lask__exec_threads(lask_runtime *rt, lask__work *w, const lask_compute_opts *opts) {
+    const lask__frozen *f = &w->f;
     /* one threaded compute at a time per runtime; the pool starts under
      * this lock only (worker init hooks may register kernels, which takes
      * rt->lock) */
@@ -331,18 +347,18 @@ int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *
     memset(&j, 0, sizeof j);
     j.rt = rt;
     j.f = f;
-    j.res = res;
+    j.res = w->res;
     j.nworkers = nw;
     atomic_init(&j.remaining, n);
     atomic_init(&j.over, 0);
     atomic_init(&j.status, LASK_OK);
     atomic_init(&j.sleepers, 0);
-    j.count = malloc((size_t)n * sizeof *j.count);
-    j.uses = malloc((size_t)n * sizeof *j.uses);
-    int32_t *ready = malloc((size_t)f->nheads * sizeof *ready);
+    j.count = w->count;
+    j.uses = w->uses;
+    int32_t *ready = w->ready;
     j.dq = aligned_alloc(64, (size_t)nw * sizeof *j.dq);
     int32_t st = LASK_OK, nready = 0, dqinit = 0;
-    if (!j.count || !j.uses || !ready || !j.dq) goto oom;
+    if (!j.dq) goto oom;
     for (int32_t t = 0; t < n; t++) {
         int32_t nd = (int32_t)(f->dep_off[t + 1] - f->dep_off[t]);
         atomic_init(&j.count[t], nd);
@@ -358,8 +374,6 @@ int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *
         for (int32_t i = hi - 1; i >= lo; i--)
             if (lask__dq_push(&j.dq[w], ready[i]) != 0) goto oom;
     }
-    free(ready);
-    ready = NULL;
 
     pthread_mutex_lock(&p->m);
     p->job = &j;
@@ -398,6 +412,7 @@ int32_t lask__exec_threads(lask_runtime *rt, const lask__frozen *f, lask_value *
     p->job = NULL;
     pthread_mutex_unlock(&p->m);
     st = atomic_load(&j.status);
+    if (st != LASK_OK) lask__rt_fail(rt, st, "%s", j.err);
     if (st == LASK_OK && opts->progress) opts->progress(n, n, opts->progress_ud);
     goto out;
 oom:
@@ -406,8 +421,5 @@ out:
     pthread_mutex_unlock(&rt->compute_lock);
     for (int32_t i = 0; i < dqinit; i++) lask__dq_free(&j.dq[i]);
     free(j.dq);
-    free(ready);
-    free(j.count);
-    free(j.uses);
     return st;
 }

@@ -49,11 +49,13 @@ const char *lask__task_kernel(const lask__task *t);   /* NULL: ready value */
 int32_t lask__task_nargs(const lask__task *t);
 const lask__targ *lask__task_args(const lask__task *t);
 
-/* Number of distinct keys reachable from outs (like len(dask graph)). */
+/* Number of distinct keys reachable from outs (like len(dask graph)); -1
+ * when out of memory. */
 int64_t lask__tasks_count(lask__task *const *outs, int32_t nouts);
 
 /* Visit every distinct node reachable from outs once, dependencies before
- * dependents; stops early when fn returns non-zero (and returns that). */
+ * dependents; stops early when fn returns non-zero (and returns that).
+ * -LASK_ENOMEM (before any visit) when out of memory. */
 typedef int (*lask__visit_fn)(lask__task *t, void *ud);
 int lask__tasks_walk(lask__task *const *outs, int32_t nouts,
                      lask__visit_fn fn, void *ud);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "keymap.h"
 #include "chunk.h"
+#include "bigmem.h"
 
 uint64_t lask__keyhash(const char *key) {
     uint64_t h = lask__hash(key, strlen(key), 0x6c61736bULL);
@@ -15,12 +16,12 @@ void lask__keymap_init(lask__keymap *m) {
 }
 
 void lask__keymap_free(lask__keymap *m) {
-    free(m->slots);
+    lask__big_free(m->slots);
     lask__keymap_init(m);
 }
 
 static int rehash(lask__keymap *m, size_t cap) {
-    lask__kmslot *s = calloc(cap, sizeof *s);
+    lask__kmslot *s = lask__big_calloc(cap * sizeof *s);
     if (!s) return -1;
     for (size_t i = 0; i < m->cap; i++) {
         lask__kmslot *o = &m->slots[i];
@@ -29,7 +30,7 @@ static int rehash(lask__keymap *m, size_t cap) {
         while (s[j].hash) j = (j + 1) & (cap - 1);
         s[j] = *o;
     }
-    free(m->slots);
+    lask__big_free(m->slots);
     m->slots = s;
     m->cap = cap;
     return 0;

@@ -1,6 +1,8 @@
 /* ndarray.c - construction and accessors of n-d array chunks. */
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "chunk.h"
 
 int32_t lask_dtype_size(int32_t dtype) {
@@ -12,11 +14,65 @@ int32_t lask_dtype_size(int32_t dtype) {
     }
 }
 
+static void big_free(void *p, int64_t nb);
+
 static void ndarray_destroy(lask_chunk *c) {
     lask__ndarray *a = (lask__ndarray *)c;
     if (a->base) lask_chunk_unref(a->base);
-    else free(a->data);
+    else big_free(a->data, a->h.nbytes);
     free(a);
+}
+
+/* Blocks of several MiB are the common case. Fresh pages cost a fault each,
+ * which some virtual machines make very slow (~30 us per 4 KiB page), so big
+ * buffers use transparent huge pages (512 times fewer faults), and a few
+ * freed ones are kept for the next block of the same size: a chunked
+ * computation allocates the same sizes over and over. */
+#define BIG (4 << 20)
+#define HUGE_PAGE (2u << 20)
+#define CACHE_SLOTS 8
+#define CACHE_BYTES (256 << 20)
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *p; size_t sz; } cache[CACHE_SLOTS];
+static size_t cache_total;
+
+static size_t big_size(int64_t nb) {
+    return ((size_t)nb + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+}
+
+static void *big_alloc(int64_t nb) {
+    if (nb < BIG) return malloc(nb ? (size_t)nb : 1);
+    size_t sz = big_size(nb);
+    void *p = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].p && cache[i].sz == sz) {
+            p = cache[i].p;
+            cache[i].p = NULL;
+            cache_total -= sz;
+            break;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    if (p) return p;
+    if (posix_memalign(&p, HUGE_PAGE, sz) != 0) return NULL;
+    madvise(p, sz, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+    return p;
+}
+
+static void big_free(void *p, int64_t nb) {
+    if (nb < BIG) { free(p); return; }
+    size_t sz = big_size(nb);
+    pthread_mutex_lock(&cache_lock);
+    for (int i = 0; i < CACHE_SLOTS && p; i++)
+        if (!cache[i].p && cache_total + sz <= CACHE_BYTES) {
+            cache[i].p = p;
+            cache[i].sz = sz;
+            cache_total += sz;
+            p = NULL;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    free(p);
 }
 
 static lask__ndarray *header(int32_t dtype, int32_t ndim, const int64_t *shape) {
@@ -48,7 +104,7 @@ lask__ndarray *lask__ndarray_alloc(int32_t dtype, int32_t ndim, const int64_t *s
     lask__ndarray *a = header(dtype, ndim, shape);
     if (!a) return NULL;
     int64_t nb = a->size * lask_dtype_size(dtype);
-    a->data = malloc(nb ? (size_t)nb : 1);
+    a->data = big_alloc(nb);
     if (!a->data) { free(a); return NULL; }
     lask__chunk_init(&a->h, LASK_KIND_NDARRAY, nb, ndarray_destroy);
     return a;

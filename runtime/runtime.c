@@ -54,6 +54,11 @@ lask_runtime *lask_runtime_new(int32_t nthreads) {
 void lask_runtime_free(lask_runtime *rt) {
     if (!rt) return;
     lask__pool_stop(rt);
+    while (rt->spare) {
+        lask__work *w = rt->spare;
+        rt->spare = w->next;
+        lask__work_free(w);
+    }
     for (int32_t i = 0; i < rt->nkernels; i++) free(rt->kernels[i].name);
     free(rt->kernels);
     lask__keymap_free(&rt->kernel_index);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "chunk.h"
 #include "task.h"
+#include "bigmem.h"
 
 /* A value a node may own: nil, bool, int, float or a non-NULL chunk. */
 static int value_ok(const lask_value *v) {
@@ -182,14 +183,14 @@ static size_t seen_probe(const lask__dfs *d, const lask__task *t) {
 
 static int seen_grow(lask__dfs *d) {
     size_t cap = d->seencap ? d->seencap * 2 : 1024;
-    lask__seenslot *n = calloc(cap, sizeof *n), *old = d->seen;
+    lask__seenslot *n = lask__big_calloc(cap * sizeof *n), *old = d->seen;
     if (!n) return -1;
     size_t ocap = d->seencap;
     d->seen = n;
     d->seencap = cap;
     for (size_t i = 0; i < ocap; i++)
         if (old[i].node) d->seen[seen_probe(d, old[i].node)] = old[i];
-    free(old);
+    lask__big_free(old);
     return 0;
 }
 
@@ -200,20 +201,37 @@ int32_t lask__dfs_id(const lask__dfs *d, const lask__task *t) {
 }
 
 void lask__dfs_free(lask__dfs *d) {
-    free(d->seen);
-    free(d->order);
-    free(d->ebase);
-    free(d->edges);
+    lask__big_free(d->seen);
+    lask__big_free(d->order);
+    lask__big_free(d->ebase);
+    lask__big_free(d->edges);
+    lask__big_free(d->stack);
     memset(d, 0, sizeof *d);
+}
+
+void lask__dfs_reset(lask__dfs *d) {
+    if (d->nseen == 0) return;
+    if ((size_t)d->n < d->nseen || d->nseen * 8 > d->seencap) {
+        memset(d->seen, 0, d->seencap * sizeof *d->seen);
+    } else {
+        /* a big table from an earlier run, few entries: find them all
+         * first (emptying a slot would cut other probe chains), then clear
+         * them; ebase is free by now */
+        for (int32_t i = 0; i < d->n; i++) d->ebase[i] = (int64_t)seen_probe(d, d->order[i]);
+        for (int32_t i = 0; i < d->n; i++) d->seen[d->ebase[i]].node = NULL;
+    }
+    d->nseen = 0;
+    d->n = 0;
+    d->nedges = 0;
 }
 
 static int grow_nodes(lask__dfs *d) {
     int32_t cap = d->cap ? d->cap * 2 : 256;
     if (d->cap > INT32_MAX / 2) return -1;
-    lask__task **o = realloc(d->order, (size_t)cap * sizeof *o);
+    lask__task **o = lask__big_realloc(d->order, (size_t)cap * sizeof *o);
     if (!o) return -1;
     d->order = o;
-    int64_t *e = realloc(d->ebase, (size_t)cap * sizeof *e);
+    int64_t *e = lask__big_realloc(d->ebase, (size_t)cap * sizeof *e);
     if (!e) return -1;
     d->ebase = e;
     d->cap = cap;
@@ -224,7 +242,7 @@ static int reserve_edges(lask__dfs *d, int64_t n) {
     if (d->nedges + n <= d->ecap) return 0;
     int64_t cap = d->ecap ? d->ecap : 1024;
     while (cap < d->nedges + n) cap *= 2;
-    int32_t *e = realloc(d->edges, (size_t)cap * sizeof *e);
+    int32_t *e = lask__big_realloc(d->edges, (size_t)cap * sizeof *e);
     if (!e) return -1;
     d->edges = e;
     d->ecap = cap;
@@ -232,16 +250,16 @@ static int reserve_edges(lask__dfs *d, int64_t n) {
 }
 
 /* Put t on the stack (grey) in the empty seen slot j found for it. */
-static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
-                    lask__task *t, size_t j) {
+static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, lask__task *t, size_t j) {
     d->seen[j] = (lask__seenslot){t, -1, (uint32_t)t->hash};
     d->nseen++;
-    if (*sn == *scap) {
-        int64_t cap = *scap ? *scap * 2 : 64;
-        frame *s = realloc(*stack, (size_t)cap * sizeof *s);
+    if (*sn == d->scap) {
+        int64_t cap = d->scap ? d->scap * 2 : 64;
+        frame *s = lask__big_realloc(*stack, (size_t)cap * sizeof *s);
         if (!s) return LASK_ENOMEM;
         *stack = s;
-        *scap = cap;
+        d->stack = s;
+        d->scap = cap;
     }
     if (reserve_edges(d, t->ndeps) != 0) return LASK_ENOMEM;
     (*stack)[(*sn)++] = (frame){t, j, 0, 0, d->nedges};
@@ -251,9 +269,11 @@ static int32_t push(lask__dfs *d, frame **stack, int64_t *sn, int64_t *scap,
 
 int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                       const lask_graph *g, int strict) {
-    memset(d, 0, sizeof *d);
-    frame *stack = NULL;
-    int64_t sn = 0, scap = 0;
+    d->n = 0;
+    d->nedges = 0;
+    d->err_key = d->err_from = NULL;
+    frame *stack = d->stack;
+    int64_t sn = 0;
     int32_t st = LASK_OK;
     /* size the set for the whole graph when we know it */
     size_t want = 1024;
@@ -264,7 +284,7 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
         if (d->nseen + 1 > d->seencap / 2 && seen_grow(d) != 0) { st = LASK_ENOMEM; break; }
         size_t j = seen_probe(d, outs[o]);
         if (d->seen[j].node) continue;
-        if ((st = push(d, &stack, &sn, &scap, outs[o], j)) != LASK_OK) break;
+        if ((st = push(d, &stack, &sn, outs[o], j)) != LASK_OK) break;
         while (sn > 0) {
             frame *f = &stack[sn - 1];
             lask__task *t = f->t;
@@ -309,7 +329,7 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                 child = NULL;
             }
             if (child) {
-                if ((st = push(d, &stack, &sn, &scap, child, cslot)) != LASK_OK) goto out;
+                if ((st = push(d, &stack, &sn, child, cslot)) != LASK_OK) goto out;
                 continue;
             }
             /* all dependencies done: t gets the next id */
@@ -327,12 +347,17 @@ int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
         }
     }
 out:
-    free(stack);
+    if (st != LASK_OK && d->seen) {
+        /* grey nodes are only on the stack: simply wipe the set */
+        memset(d->seen, 0, d->seencap * sizeof *d->seen);
+        d->nseen = 0;
+    }
     return st;
 }
 
 int64_t lask__tasks_count(lask__task *const *outs, int32_t nouts) {
     lask__dfs d;
+    memset(&d, 0, sizeof d);
     int32_t st = lask__dfs_run(&d, outs, nouts, NULL, 0);
     int64_t n = st == LASK_OK ? d.n : -1;
     lask__dfs_free(&d);
@@ -342,6 +367,7 @@ int64_t lask__tasks_count(lask__task *const *outs, int32_t nouts) {
 int lask__tasks_walk(lask__task *const *outs, int32_t nouts,
                      lask__visit_fn fn, void *ud) {
     lask__dfs d;
+    memset(&d, 0, sizeof d);
     int32_t st = lask__dfs_run(&d, outs, nouts, NULL, 0);
     int r = 0;
     if (st != LASK_OK) r = -LASK_ENOMEM;

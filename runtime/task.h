@@ -45,14 +45,20 @@ typedef struct lask__dfs {
     int32_t *edges;
     int32_t n, cap;
     int64_t nedges, ecap;
+    void *stack;            /* DFS frames, kept for the next run */
+    int64_t scap;
     const char *err_key;    /* ENOKEY: the missing key; ECYCLE: a key on it */
     const char *err_from;   /* the task that needs err_key */
 } lask__dfs;
 
 /* strict: KEY arguments are resolved in g (missing -> LASK_ENOKEY) and a
- * cycle is LASK_ECYCLE; otherwise both are skipped (edge -1). */
+ * cycle is LASK_ECYCLE; otherwise both are skipped (edge -1). d is zeroed
+ * or was reset after its last run: its buffers are reused, so repeated
+ * computes touch no fresh memory. */
 int32_t lask__dfs_run(lask__dfs *d, lask__task *const *outs, int32_t nouts,
                       const lask_graph *g, int strict);
+/* Empty the seen set for the next run (the nodes must still be alive). */
+void lask__dfs_reset(lask__dfs *d);
 void lask__dfs_free(lask__dfs *d);
 /* Id of t's key after a successful run, or -1. */
 int32_t lask__dfs_id(const lask__dfs *d, const lask__task *t);

@@ -36,6 +36,10 @@ function M.options(opts, level, what)
   end
   opts = opts or {}
   for k in pairs(opts) do
+    if math.type(k) == "integer" then
+      error(("%s: the last argument is a plain table, taken as options; pass collections as "
+        .. "separate arguments (table.unpack(list))"):format(what), level)
+    end
     if not known[k] then error(("%s: unknown option '%s'"):format(what, tostring(k)), level) end
   end
   local s = opts.scheduler or config.get("scheduler")

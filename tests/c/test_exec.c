@@ -1,6 +1,10 @@
 /* test_exec.c - the executors: results, ordering and memory, failures,
  * interrupts, nested computes, worker hooks, several runtimes. */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +125,23 @@ TEST(wide_graph_threads) {
         lask_value r;
         CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
         CHECK_EQ_INT(r.u.i, (int64_t)n * (n + 1) / 2);
+    }
+    lask_graph_free(g);
+    /* fan-out: one task with n dependents, all ready at once on one worker
+     * (its deque grows from 64 slots; the other worker steals) */
+    g = lask_graph_new();
+    lask_graph_add(g, "root", "inc", (lask_arg[]){aint(0)}, 1);
+    for (int i = 0; i < n; i++) {
+        snprintf(keys[i], 32, "f-%d", i);
+        lask_graph_add(g, keys[i], "add", (lask_arg[]){akey("root"), aint(i)}, 2);
+        items[i + 1] = akey(keys[i]);
+    }
+    lask_graph_add(g, "total", "sum", items, n + 1);
+    for (int nw = 1; nw <= 2; nw++) {
+        lask_compute_opts o = opts_for(0, nw);
+        lask_value r;
+        CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
+        CHECK_EQ_INT(r.u.i, (int64_t)n * (n - 1) / 2 + n);
     }
     free(items);
     free(keys);
@@ -320,6 +341,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static lask_runtime *SIG_RT;
+static void on_alarm(int sig) {
+    (void)sig;
+    lask_runtime_interrupt(SIG_RT);
+}
+
 TEST(interrupt_stops_compute) {
     lask_runtime *rt = lask_runtime_new(2);
     lask_register_kernel(rt, "slow", k_slow, NULL);
@@ -340,6 +367,23 @@ TEST(interrupt_stops_compute) {
         CHECK(atomic_load(&RAN) < 20000);
         pthread_join(th, NULL);
     }
+    /* from a signal handler, as the REPL does on Ctrl-C */
+    SIG_RT = rt;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 30000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    {
+        const char *k = "total";
+        lask_value r;
+        lask_compute_opts o = opts_for(0, 0);
+        double t0 = now_s();
+        CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_EINTR);
+        CHECK(now_s() - t0 < 1.5);
+    }
+    signal(SIGALRM, SIG_DFL);
     /* an interrupt between computes does not hit the next one */
     lask_runtime_interrupt(rt);
     lask_graph_add(g, "ok", "add", (lask_arg[]){aint(1), aint(2)}, 2);
@@ -468,6 +512,16 @@ TEST(worker_hooks_and_progress) {
     CHECK_EQ_INT(atomic_load(&h.inits), 3);
     /* too late to change hooks */
     CHECK_EQ_INT(lask_runtime_set_worker_hooks(rt, NULL, NULL, NULL), LASK_EINVAL);
+    /* progress under sync */
+    int64_t ps[4] = {0, 0, 101, 0};
+    o = opts_for(1, 0);
+    o.progress = progress;
+    o.progress_ud = ps;
+    k = "n";
+    CHECK_EQ_INT(lask_compute(rt, g, &k, 1, &o, &r), LASK_OK);
+    CHECK_EQ_INT(ps[0], 101);
+    CHECK(ps[1] >= 2);
+    CHECK_EQ_INT(ps[3], 0);
     /* sync: the caller's worker data, worker -1 */
     int mine = 99;
     o = opts_for(1, 0);
@@ -512,6 +566,106 @@ TEST(several_runtimes) {
     }
 }
 
+/* A runtime recycles its compute buffers: big and small graphs, failures
+ * in between, graphs freed between computes (stale entries would be
+ * use-after-free under ASan, or wrong dedup). */
+TEST(buffers_recycle_between_computes) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_register_kernel(rt, "inc", k_inc, NULL);
+    lask_graph *big = lask_graph_new();
+    char root[64];
+    build_chain_tree(big, 200, 100, root);
+    const char *k = root;
+    lask_value r;
+    for (int round = 0; round < 30; round++) {
+        if (round % 10 == 0) {
+            lask_compute_opts o = opts_for(round % 20 == 0, 0);
+            CHECK_EQ_INT(lask_compute(rt, big, &k, 1, &o, &r), LASK_OK);
+            CHECK_EQ_INT(r.u.i, expected_sum(200, 100));
+        }
+        lask_graph *g = lask_graph_new();
+        lask_graph_add(g, "a", "inc", (lask_arg[]){aint(round)}, 1);
+        lask_graph_add(g, "b", "add", (lask_arg[]){akey("a"), akey("a")}, 2);
+        if (round % 3 == 1) lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("c")}, 2);
+        else if (round % 3 == 2) lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("zz")}, 2);
+        else lask_graph_add(g, "c", "add", (lask_arg[]){akey("b"), akey("a")}, 2);
+        const char *kc = "c";
+        lask_compute_opts o = opts_for(round % 2, 0);
+        int32_t st = lask_compute(rt, g, &kc, 1, &o, &r);
+        CHECK_EQ_INT(st, round % 3 == 1 ? LASK_ECYCLE : round % 3 == 2 ? LASK_ENOKEY : LASK_OK);
+        if (st == LASK_OK) CHECK_EQ_INT(r.u.i, 3 * (round + 1));
+        lask_graph_free(g);
+    }
+    lask_graph_free(big);
+    lask_runtime_free(rt);
+}
+
+/* Out of memory is a status, never an abort: with the address space capped
+ * just above what is in use, a big compute fails with LASK_ENOMEM, and works
+ * again once memory is back. Runs in a child process (the cap is process
+ * wide); sanitizers reserve huge shadow mappings, so it is skipped there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+TEST(out_of_memory_is_a_status) {}
+#else
+static long vm_bytes(void) {
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld", &pages) != 1) pages = 0; fclose(f); }
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static int oom_child(void) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_register_kernel(rt, "inc", k_inc, NULL);
+    lask_graph *g = lask_graph_new();
+    char root[64];
+    build_chain_tree(g, 2000, 100, root);
+    const char *k = root;
+    lask_value r;
+    lask_compute_opts o = opts_for(0, 0);
+    /* start the pool first: its thread stacks are not what we test */
+    lask_graph_add(g, "one", "add", (lask_arg[]){aint(1)}, 1);
+    const char *one = "one";
+    if (lask_compute(rt, g, &one, 1, &o, &r) != LASK_OK) return 10;
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_AS, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)vm_bytes() + (4 << 20);
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 11;
+    for (int sync = 0; sync <= 1; sync++) {
+        o = opts_for(sync, 0);
+        int32_t st = lask_compute(rt, g, &k, 1, &o, &r);
+        if (st != LASK_ENOMEM) return 12 + sync;
+        if (!strstr(lask_runtime_error(rt), "out of memory")) return 14;
+        if (r.type != LASK_NIL) return 15;
+    }
+    /* graph building fails the same way */
+    int32_t st = LASK_OK;
+    char key[32];
+    for (int i = 0; i < 10000000 && st == LASK_OK; i++) {
+        snprintf(key, sizeof key, "more-%d", i);
+        st = lask_graph_add(g, key, "inc", (lask_arg[]){aint(i)}, 1);
+    }
+    if (st != LASK_ENOMEM || !strstr(lask_graph_error(g), "out of memory")) return 16;
+    setrlimit(RLIMIT_AS, &old);
+    o = opts_for(0, 0);
+    if (lask_compute(rt, g, &k, 1, &o, &r) != LASK_OK || r.u.i != expected_sum(2000, 100)) return 17;
+    lask_graph_free(g);
+    lask_runtime_free(rt);
+    return 0;
+}
+
+TEST(out_of_memory_is_a_status) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(oom_child());
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+#endif
+
 TEST(bad_compute_args) {
     lask_runtime *rt = lask_runtime_new(1);
     lask_graph *g = lask_graph_new();
@@ -540,6 +694,8 @@ int main(void) {
     RUN(nested_compute);
     RUN(worker_hooks_and_progress);
     RUN(several_runtimes);
+    RUN(buffers_recycle_between_computes);
+    RUN(out_of_memory_is_a_status);
     RUN(bad_compute_args);
     return harness_done();
 }

@@ -269,6 +269,24 @@ TEST(nodes_count_and_walk) {
     CHECK(lask__task_new("x", NULL, NULL, 0) == NULL);
 }
 
+static int stop_at_b(lask__task *t, void *ud) {
+    (*(int *)ud)++;
+    return strcmp(lask__task_key(t), "b") == 0 ? 42 : 0;
+}
+
+TEST(walk_stops_early) {
+    lask__targ v = tval(1);
+    lask__task *a = lask__task_new("a", "noop", &v, 1);
+    lask__targ da = tdep(a);
+    lask__task *b = lask__task_new("b", "noop", &da, 1);
+    lask__targ db = tdep(b);
+    lask__task *c = lask__task_new("c", "noop", &db, 1);
+    int visits = 0;
+    CHECK_EQ_INT(lask__tasks_walk(&c, 1, stop_at_b, &visits), 42);
+    CHECK_EQ_INT(visits, 2);
+    lask__task_unref(a); lask__task_unref(b); lask__task_unref(c);
+}
+
 TEST(million_chain_frees_iteratively) {
     lask__targ v = tval(0);
     lask__task *t = lask__task_new("k0", "noop", &v, 1);
@@ -303,6 +321,7 @@ int main(void) {
     RUN(nested_lists);
     RUN(chunks_pass_through);
     RUN(nodes_count_and_walk);
+    RUN(walk_stops_early);
     RUN(million_chain_frees_iteratively);
     return harness_done();
 }

@@ -57,6 +57,16 @@ describe("value encoding", function()
     assert.are_not.equal(shared, r.a)   -- a copy, not the same table
   end)
 
+  it("keeps holes and sparse keys of sequences", function()
+    local r = rt({1, nil, 3, nil, [10] = 10, [-1] = "neg", [0] = "zero", [2^53] = "big"})
+    assert.equal(1, r[1]); assert.is_nil(r[2]); assert.equal(3, r[3]); assert.is_nil(r[4])
+    assert.equal(10, r[10]); assert.equal("neg", r[-1]); assert.equal("zero", r[0])
+    assert.equal("big", r[2^53])
+    local n = 0
+    for _ in pairs(r) do n = n + 1 end
+    assert.equal(6, n)
+  end)
+
   it("keeps metatables", function()
     local mt = {__index = function(_, k) return k .. "!" end}
     local r = rt(setmetatable({}, mt))

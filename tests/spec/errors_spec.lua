@@ -24,6 +24,7 @@ describe("errors", function()
     assert.matches("argument #2 is a string", err_of(lask.compute, d, "x", {}))
     assert.matches("argument #1 is a table", err_of(lask.persist, setmetatable({}, {})))
     assert.matches("not a task", err_of(core.compute, {1}))
+    assert.matches("pass collections as separate arguments", err_of(lask.compute, {d, d}), 1, true)
   end)
 
   it("unknown option names are named", function()

@@ -118,10 +118,43 @@ describe("shipping", function()
     assert.equal(2, count)
   end)
 
+  it("under sync, tells apart closures that only share their code and values", function()
+    local function counter()
+      local n = 0
+      return core.ship(function() n = n + 1; return n end)
+    end
+    local a, b = counter(), counter()
+    core.compute({core.ltask(key("a"), a), core.ltask(key("a"), a), core.ltask(key("b"), b)},
+      {scheduler = "sync"})
+    local ra = core.compute({core.ltask(key("a"), a)}, {scheduler = "sync"})[1]
+    local rb = core.compute({core.ltask(key("b"), b)}, {scheduler = "sync"})[1]
+    assert.equal(3, ra)
+    assert.equal(2, rb)
+  end)
+
   it("gives worker states the standard libraries and lask", function()
     local f = function()
       return type(string.format) .. type(io.write) .. type(require("lask").delayed)
     end
     assert.equal("functionfunctionfunction", run(f, "threads"))
+  end)
+
+  it("ships delayed functions, so a task can build and compute its own graph", function()
+    local lask = require "lask"
+    local inc = lask.delayed(function(x) return x + 1 end)
+    local outer = lask.delayed(function(n)
+      local parts = {}
+      for i = 1, n do parts[i] = inc(i) end
+      return {lask.compute(table.unpack(parts))}
+    end)
+    assert.same({2, 3, 4}, outer(3):compute())
+    assert.same({2, 3, 4}, outer(3):compute{scheduler = "sync"})
+  end)
+
+  it("cannot put a shipped function into an encoded string", function()
+    local s = core.ship(function() end)
+    local ok, err = pcall(core.encode, {s})
+    assert.is_false(ok)
+    assert.matches("within one process", err)
   end)
 end)

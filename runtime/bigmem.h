@@ -1,0 +1,19 @@
+/*
+ * bigmem.h - allocation of the large per-compute arrays.
+ *
+ * Buffers of 256 KB or more are mapped on their own and marked for
+ * transparent huge pages: on a virtual machine a 4 KB page fault costs
+ * several microseconds, more than running dozens of tasks, and one 2 MB
+ * page replaces 512 of them. Smaller ones come from malloc.
+ */
+#ifndef LASK_BIGMEM_H
+#define LASK_BIGMEM_H
+
+#include <stddef.h>
+
+void *lask__big_alloc(size_t n);            /* contents undefined */
+void *lask__big_calloc(size_t n);           /* zero-filled */
+void *lask__big_realloc(void *p, size_t n); /* keeps min(old, n) bytes */
+void lask__big_free(void *p);
+
+#endif

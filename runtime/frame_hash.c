@@ -1,0 +1,125 @@
+/* frame_hash.c - hashing rows of key columns, and group numbering.
+ *
+ * Group ids come from an open-addressing table of (hash, group) slots; a
+ * single int64 key (the common case) skips the generic row comparison. */
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "frame_ops.h"
+
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t cell_hash(const lask__column *c, int64_t r) {
+    if (!lask__column_isvalid(c, r)) return 0x9e3779b97f4a7c15ULL;
+    switch (c->type) {
+    case LASK_COL_FLOAT64: {
+        double d = ((double *)c->values)[r];
+        if (d == 0) d = 0;            /* -0.0 groups with 0.0 */
+        if (isnan(d)) return 0x7ff8ULL;
+        uint64_t u;
+        memcpy(&u, &d, 8);
+        return mix(u);
+    }
+    case LASK_COL_BOOL: return mix(((uint8_t *)c->values)[r] + 1);
+    case LASK_COL_STRING: {
+        const int64_t *o = c->values;
+        return lask__hash(c->strdata + o[r], (size_t)(o[r + 1] - o[r]), 0);
+    }
+    default: return mix((uint64_t)((int64_t *)c->values)[r]);
+    }
+}
+
+uint64_t lask__row_hash(lask__column *const *cols, int32_t ncols, int64_t r) {
+    uint64_t h = 0;
+    for (int32_t j = 0; j < ncols; j++) h = mix(h * 31 + cell_hash(cols[j], r));
+    return h;
+}
+
+static inline int cell_equal(const lask__column *a, int64_t ra, const lask__column *b, int64_t rb) {
+    int va = lask__column_isvalid(a, ra), vb = lask__column_isvalid(b, rb);
+    if (!va || !vb) return va == vb;
+    switch (a->type) {
+    case LASK_COL_FLOAT64: {
+        double x = ((double *)a->values)[ra], y = ((double *)b->values)[rb];
+        return x == y || (isnan(x) && isnan(y));
+    }
+    case LASK_COL_BOOL: return ((uint8_t *)a->values)[ra] == ((uint8_t *)b->values)[rb];
+    case LASK_COL_STRING: {
+        const int64_t *oa = a->values, *ob = b->values;
+        int64_t na = oa[ra + 1] - oa[ra], nb = ob[rb + 1] - ob[rb];
+        return na == nb && memcmp(a->strdata + oa[ra], b->strdata + ob[rb], (size_t)na) == 0;
+    }
+    default: return ((int64_t *)a->values)[ra] == ((int64_t *)b->values)[rb];
+    }
+}
+
+int lask__row_equal(lask__column *const *a, int64_t ra, lask__column *const *b, int64_t rb,
+                    int32_t ncols) {
+    for (int32_t j = 0; j < ncols; j++)
+        if (!cell_equal(a[j], ra, b[j], rb)) return 0;
+    return 1;
+}
+
+typedef struct slot { uint64_t h; int64_t g; } slot;
+
+int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows,
+                         int64_t *ngroups, int64_t **firstp) {
+    int64_t *ids = malloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
+    int64_t fcap = 1024, ng = 0;
+    int64_t *first = malloc(sizeof *first * (size_t)fcap);
+    uint64_t cap = 1024;
+    slot *tab = malloc(sizeof *tab * cap);
+    if (!ids || !first || !tab) goto oom;
+    for (uint64_t i = 0; i < cap; i++) tab[i].g = -1;
+    int fast = nkeys == 1 && (keys[0]->type == LASK_COL_INT64 || keys[0]->type == LASK_COL_TIMESTAMP) && !keys[0]->valid;
+    const int64_t *kv = fast ? keys[0]->values : NULL;
+    for (int64_t r = 0; r < nrows; r++) {
+        uint64_t h = fast ? mix((uint64_t)kv[r]) : lask__row_hash(keys, nkeys, r);
+        uint64_t m = cap - 1, i = h & m;
+        for (;;) {
+            int64_t g = tab[i].g;
+            if (g < 0) break;
+            if (tab[i].h == h && (fast ? kv[first[g]] == kv[r] : lask__row_equal(keys, first[g], keys, r, nkeys))) break;
+            i = (i + 1) & m;
+        }
+        if (tab[i].g >= 0) { ids[r] = tab[i].g; continue; }
+        /* a new group */
+        if (ng == fcap) {
+            int64_t *nf = realloc(first, sizeof *nf * (size_t)(fcap *= 2));
+            if (!nf) goto oom;
+            first = nf;
+        }
+        first[ng] = r;
+        tab[i].h = h;
+        tab[i].g = ng;
+        ids[r] = ng++;
+        if ((uint64_t)ng * 2 > cap) {   /* grow: rehash the groups */
+            uint64_t ncap = cap * 2;
+            slot *nt = malloc(sizeof *nt * ncap);
+            if (!nt) goto oom;
+            for (uint64_t k = 0; k < ncap; k++) nt[k].g = -1;
+            for (uint64_t k = 0; k < cap; k++) {
+                if (tab[k].g < 0) continue;
+                uint64_t j = tab[k].h & (ncap - 1);
+                while (nt[j].g >= 0) j = (j + 1) & (ncap - 1);
+                nt[j] = tab[k];
+            }
+            free(tab);
+            tab = nt;
+            cap = ncap;
+        }
+    }
+    free(tab);
+    *ngroups = ng;
+    *firstp = first;
+    return ids;
+oom:
+    free(ids); free(first); free(tab);
+    lask__frame_seterr("out of memory");
+    return NULL;
+}
