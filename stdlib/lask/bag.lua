@@ -336,8 +336,9 @@ function W.run(plan, p, kind, ...)
     else
       local f = st.fn
       local ok, res = xpcall(function()
-        if st.internal then return f(lists[1], p, unpack(st.args or {})) end
-        return f(lists[1], unpack(st.args or {}))
+        local a = st.args or {}
+        if st.internal then return f(lists[1], p, unpack(a, 1, a.n or #a)) end
+        return f(lists[1], unpack(a, 1, a.n or #a))
       end, function(e)
         return fmt("lask.bag: %s on partition %d: %s", st.name or st.op, p,
           st.internal and tostring(e) or describe(e))
@@ -1296,20 +1297,47 @@ function Bag:to_textfiles(path, opts)
     "to_textfiles")
 end
 
---- to_dataframe({meta}) -> a lask.dataframe of records (tables); needs
--- lask.dataframe.
+--- to_dataframe(meta, {columns =}) -> a lask.dataframe whose partitions
+-- are these partitions' records (tables with the same fields) as typed
+-- columns. meta is what lask.dataframe takes ({col = type}, {names=,
+-- types=} or an empty frame); without it the first partition is computed
+-- to find the columns and types, as Dask does.
 function Bag:to_dataframe(meta, opts)
   local ok, dd = pcall(require, "lask.dataframe")
-  if not ok or type(dd) ~= "table" then
+  if not ok or type(dd) ~= "table" or not dd.from_tasks then
     error("lask.bag: to_dataframe needs lask.dataframe, which is not available", 2)
   end
-  if dd.from_records_partitions then
-    return dd.from_records_partitions(self:_tasks(), meta, opts)
+  opts = check_opts(opts, "to_dataframe")
+  local columns, names, types = opts.columns, nil, nil
+  if type(meta) == "table" then
+    names, types = {}, {}
+    if meta.names then
+      names, types = meta.names, meta.types
+    elseif #meta > 0 then
+      for i, p in ipairs(meta) do names[i], types[i] = p[1], p[2] end
+    else
+      for k in pairs(meta) do names[#names + 1] = k end
+      table.sort(names)
+      for i, k in ipairs(names) do types[i] = meta[k] end
+    end
+    columns = columns or names
   end
-  if dd.from_delayed then
-    return dd.from_delayed(self:to_delayed(), meta, opts)
+  local function to_frame(list, p, cols, nm, ty)
+    local F = require "lask.core.frame"
+    if #list == 0 then
+      if nm then return F.empty(nm, ty) end
+      error(("partition %d is empty and no meta was given"):format(p), 0)
+    end
+    return F.frame(list, cols and { columns = cols } or nil)
   end
-  error("lask.bag: to_dataframe: this lask.dataframe has no from_delayed", 2)
+  local args = { n = 3, columns, names, types }
+  local b = self:_then("to_dataframe", { op = "final", name = "to_dataframe", internal = true,
+    fn = to_frame, args = args }, columns, names, types)
+  local tasks = b:_tasks()
+  if meta == nil then
+    meta = run_tasks({ tasks[1] }, nil, "to_dataframe")[1]
+  end
+  return dd.from_tasks(tasks, meta, nil, 2)
 end
 
 -- persist, graph_size, visualize: shared with every collection.

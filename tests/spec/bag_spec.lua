@@ -339,6 +339,25 @@ describe("lask.bag errors and the collection protocol", function()
     assert.are.equal(5, core.count({ b:count().task }))
   end)
 
+  it("turns records into a lask.dataframe", function()
+    local ok = pcall(require, "lask.dataframe")
+    if not ok then
+      pending("lask.dataframe is not built")
+      return
+    end
+    local recs = {}
+    for i = 1, 10 do recs[i] = { kind = i % 2 == 0 and "a" or "b", value = i * 0.5, n = i } end
+    local f = db.from_sequence(recs, { npartitions = 3 }):to_dataframe():compute()
+    assert.are.same({ kind = { "b", "a", "b", "a", "b", "a", "b", "a", "b", "a" },
+      value = { 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0 },
+      n = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 } }, f:totable())
+    -- empty partitions take their columns from meta
+    local df = db.from_sequence(recs, { npartitions = 3 }):filter(function(r) return r.n > 8 end)
+      :to_dataframe({ kind = "string", value = "float64", n = "int64" })
+    assert.are.equal(2, df:compute():nrows())
+    assert.are.equal(9.5, df.value:sum():compute())
+  end)
+
   it("gives the same results under the sync scheduler", function()
     local b = db.range(50, { npartitions = 5 }):map(function(x) return x % 4 end):frequencies({ sort = true })
     assert.are.same(b:compute({ scheduler = "sync" }), b:compute({ scheduler = "threads" }))
