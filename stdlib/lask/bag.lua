@@ -820,7 +820,18 @@ end
 
 -- ========================================================== reductions
 
--- Canonical key of a value for grouping: tables by content.
+-- Canonical key of a value for grouping: tables by content. Numbers
+-- inside tables are written so that 1 and 1.0 (equal in Lua, and the same
+-- table key) give the same text.
+local function canon_scalar(v)
+  if type(v) == "number" then
+    local i = math.tointeger(v)
+    if i then return "n" .. i end
+    return fmt("n%.17g", v)
+  end
+  return type(v):sub(1, 1) .. fmt("%q", tostring(v))
+end
+
 local function canon(v)
   if type(v) ~= "table" then return v end
   local keys = {}
@@ -828,12 +839,15 @@ local function canon(v)
   table.sort(keys, function(x, y)
     local tx, ty = type(x), type(y)
     if tx ~= ty then return tx < ty end
-    return x < y
+    if tx == "number" or tx == "string" then return x < y end
+    return tostring(x) < tostring(y)
   end)
   local parts = {}
   for i, k in ipairs(keys) do
-    local ck, cv = canon(k), canon(v[k])
-    parts[i] = fmt("%s%q=%s%q", type(k), tostring(ck), type(v[k]), tostring(cv))
+    local val = v[k]
+    local ck = type(k) == "table" and canon(k) or canon_scalar(k)
+    local cv = type(val) == "table" and canon(val) or canon_scalar(val)
+    parts[i] = ck .. "=" .. cv
   end
   return "\0table{" .. concat(parts, ",") .. "}"
 end
@@ -1172,7 +1186,10 @@ end
 -- 32-bit FNV-1a of a canonical key: the same bucket in every Lua state.
 local function bucket_of(v, n)
   local s = v
-  if type(s) == "number" and math.type(s) == "integer" then return s % n + 1 end
+  if type(s) == "number" then
+    local i = math.tointeger(s)   -- 3 and 3.0 are one key, so one bucket
+    if i then return i % n + 1 end
+  end
   s = tostring(canon(s))
   local h = 2166136261
   for i = 1, #s do

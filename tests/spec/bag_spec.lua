@@ -289,6 +289,10 @@ describe("lask.bag reductions", function()
     assert.are.same({ { "x", 2 }, { "y", 1 } }, sorted(byfn, 1))
     assert.are.same({ 100, 99, 98 }, b:topk(3):compute())
     assert.are.same({ { k = "x", v = 3 }, { k = "y", v = 2 } }, recs:topk(2, "v"):compute())
+    -- 1 and 1.0 are one key (as in Lua tables), also inside tables
+    local one = db.from_sequence({ { k = 1, v = "a" }, { k = 1.0, v = "b" }, { k = 2, v = "c" } }, { npartitions = 3 })
+    assert.are.equal(2, #one:groupby("k", { npartitions = 3 }):compute())
+    assert.are.equal(2, #db.from_sequence({ { 1 }, { 1.0 }, { 2 } }, { npartitions = 2 }):distinct():compute())
     local g = db.range(20, { npartitions = 4 }):groupby(function(x) return x % 3 end, { npartitions = 2 })
     local got = {}
     for _, kv in ipairs(g:compute()) do got[kv[1]] = sorted(kv[2]) end
