@@ -38,7 +38,8 @@
 #include <lua.h>
 #include <lauxlib.h>
 
-#define IO_STEP (1 << 20)   /* bytes read or decompressed per step */
+#define IO_STEP (1 << 20)   /* bytes read per step, at most */
+#define OUT_STEP (1 << 18)  /* bytes decompressed per step */
 
 /* Raise a message without luaL_error's position prefix: the callers add
  * the file and line that matter (the data's, not ours). */
@@ -98,7 +99,7 @@ static textio_res *res_new(lua_State *L) {
 /* Make room for n more bytes after buf[len]. */
 static void res_reserve(lua_State *L, textio_res *r, size_t n) {
     if (r->cap - r->len >= n) return;
-    size_t cap = r->cap ? r->cap : IO_STEP;
+    size_t cap = r->cap ? r->cap : 4096;
     while (cap - r->len < n) cap *= 2;
     char *p = realloc(r->buf, cap);
     if (!p) fail(L, "out of memory (%I bytes for a text buffer)", (lua_Integer)cap);
@@ -291,11 +292,11 @@ static void read_gzip(lua_State *L, lines_out *o, textio_res *r, const char *pat
                 fail(L, "gzip decoder failed on '%s'", path);
             ended = 0;
         }
-        res_reserve(L, r, IO_STEP);
+        res_reserve(L, r, OUT_STEP);
         r->z->next_out = (Bytef *)(r->buf + r->len);
-        r->z->avail_out = IO_STEP;
+        r->z->avail_out = OUT_STEP;
         int rc = inflate(r->z, Z_NO_FLUSH);
-        r->len += IO_STEP - r->z->avail_out;
+        r->len += OUT_STEP - r->z->avail_out;
         full = r->z->avail_out == 0;
         if (rc == Z_STREAM_END) ended = 1;
         else if (rc != Z_OK && rc != Z_BUF_ERROR)
@@ -322,13 +323,13 @@ static void read_zstd(lua_State *L, lines_out *o, textio_res *r, const char *pat
             in.size = k;
             in.pos = 0;
         }
-        res_reserve(L, r, IO_STEP);
-        ZSTD_outBuffer out = {r->buf + r->len, IO_STEP, 0};
+        res_reserve(L, r, OUT_STEP);
+        ZSTD_outBuffer out = {r->buf + r->len, OUT_STEP, 0};
         last = ZSTD_decompressStream(r->zd, &out, &in);
         if (ZSTD_isError(last))
             fail(L, "corrupt zstd file '%s': %s", path, ZSTD_getErrorName(last));
         r->len += out.pos;
-        full = out.pos == IO_STEP;
+        full = out.pos == OUT_STEP;
         split_complete(o, r, d, dlen);
     }
     if (last != 0)
@@ -345,10 +346,15 @@ static int t_read_all(lua_State *L) {
     lines_out o = {L, lua_gettop(L), 0};
     textio_res *r = res_new(L);
     open_or_error(L, r, path, O_RDONLY);
+    /* small files get small buffers */
+    struct stat st;
+    size_t step = IO_STEP;
+    if (fstat(r->fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size + 1 < IO_STEP)
+        step = st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
     if (comp == 0) {
-        while (read_some(L, r, path, IO_STEP) > 0) split_complete(&o, r, d, dlen);
+        while (read_some(L, r, path, step) > 0) split_complete(&o, r, d, dlen);
     } else {
-        r->auxcap = IO_STEP;
+        r->auxcap = step;
         r->aux = malloc(r->auxcap);
         if (!r->aux) return fail(L, "out of memory");
         if (comp == 1) read_gzip(L, &o, r, path, d, dlen);
