@@ -39,14 +39,22 @@ function SOURCES.lists(_, vs) return vs end
 
 function SOURCES.partials(_, vs) return { vs } end
 
-function SOURCES.read(_, path, start, stop, delim)
+-- include_path: elements become {line, path}
+local function with_path(lines, path)
+  for i = 1, #lines do lines[i] = { lines[i], path } end
+  return lines
+end
+
+function SOURCES.read(_, path, start, stop, delim, include_path)
   local lines, first = textio.read_lines(path, start, stop, delim)
+  if include_path then with_path(lines, path) end
   return { lines }, { path = path, first = first, delim = delim }
 end
 
-function SOURCES.readall(_, path, compression, delim)
-  return { textio.read_all(path, compression, delim) },
-    { path = path, first = 0, delim = delim, whole = true }
+function SOURCES.readall(_, path, compression, delim, include_path)
+  local lines = textio.read_all(path, compression, delim)
+  if include_path then with_path(lines, path) end
+  return { lines }, { path = path, first = 0, delim = delim, whole = true }
 end
 
 function SOURCES.range(_, lo, hi)
@@ -626,10 +634,12 @@ local function compression_of(path, c)
   return c
 end
 
---- read_text(path | glob | list, {blocksize =, linedelimiter =, compression =})
+--- read_text(path | glob | list, {blocksize =, linedelimiter =, compression =,
+--   include_path =})
 -- One partition per block of an uncompressed file (blocksize bytes,
 -- default 16 MiB; false for one per file), one per compressed file. Lines
--- come without their delimiter.
+-- come without their delimiter; with include_path each element is
+-- {line, path}.
 function M.read_text(paths, opts)
   opts = check_opts(opts, "read_text")
   local files = expand_paths(paths, "read_text")
@@ -645,6 +655,7 @@ function M.read_text(paths, opts)
       error("lask.bag.read_text: blocksize must not be negative", 2)
     end
   end
+  local incl = opts.include_path and true or false
   local sources, sig = {}, {}
   for _, path in ipairs(files) do
     local ok, size = pcall(textio.size, path)
@@ -653,16 +664,17 @@ function M.read_text(paths, opts)
     sig[#sig + 1] = path
     sig[#sig + 1] = size
     if comp ~= "none" then
-      sources[#sources + 1] = { "readall", path, comp, delim }
+      sources[#sources + 1] = { "readall", path, comp, delim, incl }
     elseif not bs or size == 0 then
-      sources[#sources + 1] = { "read", path, 0, size, delim }
+      sources[#sources + 1] = { "read", path, 0, size, delim, incl }
     else
       for s = 0, size - 1, bs do
-        sources[#sources + 1] = { "read", path, s, math.min(s + bs, size), delim }
+        sources[#sources + 1] = { "read", path, s, math.min(s + bs, size), delim, incl }
       end
     end
   end
-  return new_bag("read_text", core.tokenize("read_text", sig, delim, bs, opts.compression), sources)
+  return new_bag("read_text", core.tokenize("read_text", sig, delim, bs, opts.compression, incl),
+    sources)
 end
 
 --- from_delayed(values): one partition per value, each a lazy object (an
