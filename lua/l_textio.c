@@ -38,7 +38,8 @@
 #include <lua.h>
 #include <lauxlib.h>
 
-#define IO_STEP (1 << 20)   /* bytes read or decompressed per step */
+#define IO_STEP (1 << 20)   /* bytes read per step, at most */
+#define OUT_STEP (1 << 18)  /* bytes decompressed per step */
 
 /* Raise a message without luaL_error's position prefix: the callers add
  * the file and line that matter (the data's, not ours). */
@@ -98,7 +99,7 @@ static textio_res *res_new(lua_State *L) {
 /* Make room for n more bytes after buf[len]. */
 static void res_reserve(lua_State *L, textio_res *r, size_t n) {
     if (r->cap - r->len >= n) return;
-    size_t cap = r->cap ? r->cap : IO_STEP;
+    size_t cap = r->cap ? r->cap : 4096;
     while (cap - r->len < n) cap *= 2;
     char *p = realloc(r->buf, cap);
     if (!p) fail(L, "out of memory (%I bytes for a text buffer)", (lua_Integer)cap);
@@ -171,6 +172,7 @@ static int t_read_lines(lua_State *L) {
     size_t dlen;
     const char *d = check_delim(L, 4, &dlen);
     luaL_argcheck(L, start >= 0, 2, "negative offset");
+    if (stop < start) stop = start;   /* an empty block */
     lua_newtable(L);
     lines_out o = {L, lua_gettop(L), 0};
     textio_res *r = res_new(L);
@@ -180,12 +182,18 @@ static int t_read_lines(lua_State *L) {
      * delimiter ending at or after start: the line cut by start belongs
      * to the block before. */
     off_t pos = 0;   /* file offset of buf[0] */
+    /* Read about the block (small blocks stay cheap), doubling up to
+     * IO_STEP while a line runs past what we have. */
+    size_t step = stop - start + (lua_Integer)dlen + 1 < IO_STEP
+                ? (size_t)(stop - start) + dlen + 1 : IO_STEP;
+    if (step < 4096) step = 4096;
     if (start > 0) {
         pos = start > (lua_Integer)dlen ? (off_t)(start - (lua_Integer)dlen) : 0;
         if (lseek(r->fd, pos, SEEK_SET) < 0)
             return fail(L, "cannot seek in '%s': %s", path, strerror(errno));
         for (;;) {
-            size_t k = read_some(L, r, path, IO_STEP);
+            size_t k = read_some(L, r, path, step);
+            if (step < IO_STEP) step *= 2;
             const char *q = find_delim(r->buf, r->len, d, dlen);
             if (q) {
                 size_t drop = (size_t)(q - r->buf) + dlen;
@@ -221,7 +229,9 @@ static int t_read_lines(lua_State *L) {
         r->len = (size_t)(end - p);
         if (r->len && p != r->buf) memmove(r->buf, p, r->len);
         if (pos >= stop) break;
-        if (read_some(L, r, path, IO_STEP) == 0) {
+        size_t k = read_some(L, r, path, step);
+        if (step < IO_STEP) step *= 2;
+        if (k == 0) {
             if (r->len) emit(&o, r->buf, r->len);   /* last line, no delimiter */
             break;
         }
@@ -282,11 +292,11 @@ static void read_gzip(lua_State *L, lines_out *o, textio_res *r, const char *pat
                 fail(L, "gzip decoder failed on '%s'", path);
             ended = 0;
         }
-        res_reserve(L, r, IO_STEP);
+        res_reserve(L, r, OUT_STEP);
         r->z->next_out = (Bytef *)(r->buf + r->len);
-        r->z->avail_out = IO_STEP;
+        r->z->avail_out = OUT_STEP;
         int rc = inflate(r->z, Z_NO_FLUSH);
-        r->len += IO_STEP - r->z->avail_out;
+        r->len += OUT_STEP - r->z->avail_out;
         full = r->z->avail_out == 0;
         if (rc == Z_STREAM_END) ended = 1;
         else if (rc != Z_OK && rc != Z_BUF_ERROR)
@@ -313,13 +323,13 @@ static void read_zstd(lua_State *L, lines_out *o, textio_res *r, const char *pat
             in.size = k;
             in.pos = 0;
         }
-        res_reserve(L, r, IO_STEP);
-        ZSTD_outBuffer out = {r->buf + r->len, IO_STEP, 0};
+        res_reserve(L, r, OUT_STEP);
+        ZSTD_outBuffer out = {r->buf + r->len, OUT_STEP, 0};
         last = ZSTD_decompressStream(r->zd, &out, &in);
         if (ZSTD_isError(last))
             fail(L, "corrupt zstd file '%s': %s", path, ZSTD_getErrorName(last));
         r->len += out.pos;
-        full = out.pos == IO_STEP;
+        full = out.pos == OUT_STEP;
         split_complete(o, r, d, dlen);
     }
     if (last != 0)
@@ -336,10 +346,15 @@ static int t_read_all(lua_State *L) {
     lines_out o = {L, lua_gettop(L), 0};
     textio_res *r = res_new(L);
     open_or_error(L, r, path, O_RDONLY);
+    /* small files get small buffers */
+    struct stat st;
+    size_t step = IO_STEP;
+    if (fstat(r->fd, &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size + 1 < IO_STEP)
+        step = st.st_size + 1 < 4096 ? 4096 : (size_t)st.st_size + 1;
     if (comp == 0) {
-        while (read_some(L, r, path, IO_STEP) > 0) split_complete(&o, r, d, dlen);
+        while (read_some(L, r, path, step) > 0) split_complete(&o, r, d, dlen);
     } else {
-        r->auxcap = IO_STEP;
+        r->auxcap = step;
         r->aux = malloc(r->auxcap);
         if (!r->aux) return fail(L, "out of memory");
         if (comp == 1) read_gzip(L, &o, r, path, d, dlen);

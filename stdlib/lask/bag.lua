@@ -39,14 +39,22 @@ function SOURCES.lists(_, vs) return vs end
 
 function SOURCES.partials(_, vs) return { vs } end
 
-function SOURCES.read(_, path, start, stop, delim)
+-- include_path: elements become {line, path}
+local function with_path(lines, path)
+  for i = 1, #lines do lines[i] = { lines[i], path } end
+  return lines
+end
+
+function SOURCES.read(_, path, start, stop, delim, include_path)
   local lines, first = textio.read_lines(path, start, stop, delim)
+  if include_path then with_path(lines, path) end
   return { lines }, { path = path, first = first, delim = delim }
 end
 
-function SOURCES.readall(_, path, compression, delim)
-  return { textio.read_all(path, compression, delim) },
-    { path = path, first = 0, delim = delim, whole = true }
+function SOURCES.readall(_, path, compression, delim, include_path)
+  local lines = textio.read_all(path, compression, delim)
+  if include_path then with_path(lines, path) end
+  return { lines }, { path = path, first = 0, delim = delim, whole = true }
 end
 
 function SOURCES.range(_, lo, hi)
@@ -336,8 +344,9 @@ function W.run(plan, p, kind, ...)
     else
       local f = st.fn
       local ok, res = xpcall(function()
-        if st.internal then return f(lists[1], p, unpack(st.args or {})) end
-        return f(lists[1], unpack(st.args or {}))
+        local a = st.args or {}
+        if st.internal then return f(lists[1], p, unpack(a, 1, a.n or #a)) end
+        return f(lists[1], unpack(a, 1, a.n or #a))
       end, function(e)
         return fmt("lask.bag: %s on partition %d: %s", st.name or st.op, p,
           st.internal and tostring(e) or describe(e))
@@ -571,6 +580,28 @@ end
 
 M.default_blocksize = 16 * 1024 * 1024
 
+-- lask.config options: "bag.blocksize" (read_text) and "bag.split_every"
+-- (reduction trees), when the stdlib's config module is there.
+local has_config, config = pcall(require, "lask.config")
+if not has_config then config = nil end
+if config and config.register then
+  config.register("bag.blocksize", M.default_blocksize, function(v)
+    if v ~= false and (type(v) ~= "number" or v < 0) and type(v) ~= "string" then
+      return "expected a byte count (number or \"64MiB\") or false, got " .. tostring(v)
+    end
+  end)
+  config.register("bag.split_every", 8, function(v)
+    if math.type(v) ~= "integer" or v < 2 then return "expected an integer >= 2, got " .. tostring(v) end
+  end)
+end
+local function option(name, default)
+  if config then
+    local ok, v = pcall(config.get, name)
+    if ok and v ~= nil then return v end
+  end
+  return default
+end
+
 local function expand_paths(paths, method)
   local list = type(paths) == "table" and paths or { paths }
   local out = {}
@@ -603,10 +634,12 @@ local function compression_of(path, c)
   return c
 end
 
---- read_text(path | glob | list, {blocksize =, linedelimiter =, compression =})
+--- read_text(path | glob | list, {blocksize =, linedelimiter =, compression =,
+--   include_path =})
 -- One partition per block of an uncompressed file (blocksize bytes,
 -- default 16 MiB; false for one per file), one per compressed file. Lines
--- come without their delimiter.
+-- come without their delimiter; with include_path each element is
+-- {line, path}.
 function M.read_text(paths, opts)
   opts = check_opts(opts, "read_text")
   local files = expand_paths(paths, "read_text")
@@ -615,13 +648,14 @@ function M.read_text(paths, opts)
     error("lask.bag.read_text: linedelimiter must be a non-empty string", 2)
   end
   local bs = opts.blocksize
-  if bs == nil then bs = M.default_blocksize end
+  if bs == nil then bs = option("bag.blocksize", M.default_blocksize) end
   if bs ~= false then
     bs = parse_bytes(bs, "read_text")
     if bs == 0 then bs = false elseif bs < 0 then
       error("lask.bag.read_text: blocksize must not be negative", 2)
     end
   end
+  local incl = opts.include_path and true or false
   local sources, sig = {}, {}
   for _, path in ipairs(files) do
     local ok, size = pcall(textio.size, path)
@@ -630,16 +664,17 @@ function M.read_text(paths, opts)
     sig[#sig + 1] = path
     sig[#sig + 1] = size
     if comp ~= "none" then
-      sources[#sources + 1] = { "readall", path, comp, delim }
+      sources[#sources + 1] = { "readall", path, comp, delim, incl }
     elseif not bs or size == 0 then
-      sources[#sources + 1] = { "read", path, 0, size, delim }
+      sources[#sources + 1] = { "read", path, 0, size, delim, incl }
     else
       for s = 0, size - 1, bs do
-        sources[#sources + 1] = { "read", path, s, math.min(s + bs, size), delim }
+        sources[#sources + 1] = { "read", path, s, math.min(s + bs, size), delim, incl }
       end
     end
   end
-  return new_bag("read_text", core.tokenize("read_text", sig, delim, bs, opts.compression), sources)
+  return new_bag("read_text", core.tokenize("read_text", sig, delim, bs, opts.compression, incl),
+    sources)
 end
 
 --- from_delayed(values): one partition per value, each a lazy object (an
@@ -797,7 +832,18 @@ end
 
 -- ========================================================== reductions
 
--- Canonical key of a value for grouping: tables by content.
+-- Canonical key of a value for grouping: tables by content. Numbers
+-- inside tables are written so that 1 and 1.0 (equal in Lua, and the same
+-- table key) give the same text.
+local function canon_scalar(v)
+  if type(v) == "number" then
+    local i = math.tointeger(v)
+    if i then return "n" .. i end
+    return fmt("n%.17g", v)
+  end
+  return type(v):sub(1, 1) .. fmt("%q", tostring(v))
+end
+
 local function canon(v)
   if type(v) ~= "table" then return v end
   local keys = {}
@@ -805,12 +851,15 @@ local function canon(v)
   table.sort(keys, function(x, y)
     local tx, ty = type(x), type(y)
     if tx ~= ty then return tx < ty end
-    return x < y
+    if tx == "number" or tx == "string" then return x < y end
+    return tostring(x) < tostring(y)
   end)
   local parts = {}
   for i, k in ipairs(keys) do
-    local ck, cv = canon(k), canon(v[k])
-    parts[i] = fmt("%s%q=%s%q", type(k), tostring(ck), type(v[k]), tostring(cv))
+    local val = v[k]
+    local ck = type(k) == "table" and canon(k) or canon_scalar(k)
+    local cv = type(val) == "table" and canon(val) or canon_scalar(val)
+    parts[i] = ck .. "=" .. cv
   end
   return "\0table{" .. concat(parts, ",") .. "}"
 end
@@ -820,7 +869,7 @@ W.canon = canon
 -- partial; finish(partial) -> result. Returns the final task.
 function Bag:_tree(name, perpart, combine, finish, opts, sink)
   opts = opts or {}
-  local split = opts.split_every or 8
+  local split = opts.split_every or option("bag.split_every", 8)
   if math.type(split) ~= "integer" or split < 2 then
     error(fmt("lask.bag: %s: split_every must be an integer >= 2", name), 3)
   end
@@ -1149,7 +1198,10 @@ end
 -- 32-bit FNV-1a of a canonical key: the same bucket in every Lua state.
 local function bucket_of(v, n)
   local s = v
-  if type(s) == "number" and math.type(s) == "integer" then return s % n + 1 end
+  if type(s) == "number" then
+    local i = math.tointeger(s)   -- 3 and 3.0 are one key, so one bucket
+    if i then return i % n + 1 end
+  end
   s = tostring(canon(s))
   local h = 2166136261
   for i = 1, #s do
@@ -1274,20 +1326,47 @@ function Bag:to_textfiles(path, opts)
     "to_textfiles")
 end
 
---- to_dataframe({meta}) -> a lask.dataframe of records (tables); needs
--- lask.dataframe.
+--- to_dataframe(meta, {columns =}) -> a lask.dataframe whose partitions
+-- are these partitions' records (tables with the same fields) as typed
+-- columns. meta is what lask.dataframe takes ({col = type}, {names=,
+-- types=} or an empty frame); without it the first partition is computed
+-- to find the columns and types, as Dask does.
 function Bag:to_dataframe(meta, opts)
   local ok, dd = pcall(require, "lask.dataframe")
-  if not ok or type(dd) ~= "table" then
+  if not ok or type(dd) ~= "table" or not dd.from_tasks then
     error("lask.bag: to_dataframe needs lask.dataframe, which is not available", 2)
   end
-  if dd.from_records_partitions then
-    return dd.from_records_partitions(self:_tasks(), meta, opts)
+  opts = check_opts(opts, "to_dataframe")
+  local columns, names, types = opts.columns, nil, nil
+  if type(meta) == "table" then
+    names, types = {}, {}
+    if meta.names then
+      names, types = meta.names, meta.types
+    elseif #meta > 0 then
+      for i, p in ipairs(meta) do names[i], types[i] = p[1], p[2] end
+    else
+      for k in pairs(meta) do names[#names + 1] = k end
+      table.sort(names)
+      for i, k in ipairs(names) do types[i] = meta[k] end
+    end
+    columns = columns or names
   end
-  if dd.from_delayed then
-    return dd.from_delayed(self:to_delayed(), meta, opts)
+  local function to_frame(list, p, cols, nm, ty)
+    local F = require "lask.core.frame"
+    if #list == 0 then
+      if nm then return F.empty(nm, ty) end
+      error(("partition %d is empty and no meta was given"):format(p), 0)
+    end
+    return F.frame(list, cols and { columns = cols } or nil)
   end
-  error("lask.bag: to_dataframe: this lask.dataframe has no from_delayed", 2)
+  local args = { n = 3, columns, names, types }
+  local b = self:_then("to_dataframe", { op = "final", name = "to_dataframe", internal = true,
+    fn = to_frame, args = args }, columns, names, types)
+  local tasks = b:_tasks()
+  if meta == nil then
+    meta = run_tasks({ tasks[1] }, nil, "to_dataframe")[1]
+  end
+  return dd.from_tasks(tasks, meta, nil, 2)
 end
 
 -- persist, graph_size, visualize: shared with every collection.

@@ -81,6 +81,12 @@ describe("lask.bag read_text", function()
       assert.are.same(want, db.read_text(p, { blocksize = bs }):compute())
     end
     assert.are.equal(1, db.read_text(p, { blocksize = false }).npartitions)
+    assert.are.equal(3, db.read_text(p, { blocksize = "1KiB" }).npartitions)
+    local lask = require "lask"
+    lask.config.with({ ["bag.blocksize"] = 512 }, function()
+      assert.are.equal(5, db.read_text(p).npartitions)
+    end)
+    assert.matches("blocksize must be a byte count", errmsg(function() db.read_text(p, { blocksize = "lots" }) end), 1, true)
   end)
 
   it("honours linedelimiter and keeps a last line without one", function()
@@ -102,6 +108,9 @@ describe("lask.bag read_text", function()
     assert.are.equal(3 * 5000 * 5001 // 2, b:map(tonumber):sum():compute())
     assert.are.same(lines, db.read_text({ dir .. "/n.txt.zst" }):compute())
     assert.are.same(lines, db.read_text(dir .. "/n.txt.gz", { compression = "gzip" }):compute())
+    local tagged = db.read_text({ dir .. "/n.txt", dir .. "/n.txt.zst" }, { include_path = true, blocksize = 4000 })
+      :filter(function(e) return e[1] == "5000" end):compute()
+    assert.are.same({ { "5000", dir .. "/n.txt" }, { "5000", dir .. "/n.txt.zst" } }, tagged)
   end)
 
   it("fails clearly on missing, truncated and corrupt files", function()
@@ -283,6 +292,10 @@ describe("lask.bag reductions", function()
     assert.are.same({ { "x", 2 }, { "y", 1 } }, sorted(byfn, 1))
     assert.are.same({ 100, 99, 98 }, b:topk(3):compute())
     assert.are.same({ { k = "x", v = 3 }, { k = "y", v = 2 } }, recs:topk(2, "v"):compute())
+    -- 1 and 1.0 are one key (as in Lua tables), also inside tables
+    local one = db.from_sequence({ { k = 1, v = "a" }, { k = 1.0, v = "b" }, { k = 2, v = "c" } }, { npartitions = 3 })
+    assert.are.equal(2, #one:groupby("k", { npartitions = 3 }):compute())
+    assert.are.equal(2, #db.from_sequence({ { 1 }, { 1.0 }, { 2 } }, { npartitions = 2 }):distinct():compute())
     local g = db.range(20, { npartitions = 4 }):groupby(function(x) return x % 3 end, { npartitions = 2 })
     local got = {}
     for _, kv in ipairs(g:compute()) do got[kv[1]] = sorted(kv[2]) end
@@ -333,8 +346,81 @@ describe("lask.bag errors and the collection protocol", function()
     assert.are.equal(5, core.count({ b:count().task }))
   end)
 
+  it("turns records into a lask.dataframe", function()
+    local ok = pcall(require, "lask.dataframe")
+    if not ok then
+      pending("lask.dataframe is not built")
+      return
+    end
+    local recs = {}
+    for i = 1, 10 do recs[i] = { kind = i % 2 == 0 and "a" or "b", value = i * 0.5, n = i } end
+    local f = db.from_sequence(recs, { npartitions = 3 }):to_dataframe():compute()
+    assert.are.same({ kind = { "b", "a", "b", "a", "b", "a", "b", "a", "b", "a" },
+      value = { 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0 },
+      n = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 } }, f:totable())
+    -- empty partitions take their columns from meta
+    local df = db.from_sequence(recs, { npartitions = 3 }):filter(function(r) return r.n > 8 end)
+      :to_dataframe({ kind = "string", value = "float64", n = "int64" })
+    assert.are.equal(2, df:compute():nrows())
+    assert.are.equal(9.5, df.value:sum():compute())
+  end)
+
   it("gives the same results under the sync scheduler", function()
     local b = db.range(50, { npartitions = 5 }):map(function(x) return x % 4 end):frequencies({ sort = true })
     assert.are.same(b:compute({ scheduler = "sync" }), b:compute({ scheduler = "threads" }))
+  end)
+end)
+
+describe("lask.core.textio", function()
+  local dir
+  setup(function() dir = tmpdir() end)
+
+  it("gives every line to exactly one block, long lines and odd delimiters included", function()
+    local short, long = {}, {}
+    for i = 1, 60 do short[i] = "line" .. i .. ("z"):rep(i % 9) end
+    for i = 1, 7 do
+      -- lines longer than the 1 MiB read step
+      long[i] = (i % 3 == 0) and ("L" .. i .. ("y"):rep(1500000)) or ("l" .. i)
+    end
+    for _, d in ipairs({ "\n", "\r\n", "<|>" }) do
+      for name, want in pairs({ short = short, long = long }) do
+        local p = dir .. "/" .. name .. #d .. ".txt"
+        write(p, table.concat(want, d))
+        local size = textio.size(p)
+        local sizes = name == "short" and { 1, 2, 3, 5, 97, size }
+          or { 999999, 1048575, 1048576, 1048577, size }
+        for _, bs in ipairs(sizes) do
+          local got = {}
+          for s = 0, size - 1, bs do
+            for _, l in ipairs((textio.read_lines(p, s, math.min(s + bs, size), d))) do got[#got + 1] = l end
+          end
+          assert.are.equal(#want, #got)
+          for i = 1, #want do assert.are.equal(want[i], got[i]) end
+        end
+        assert.are.same(want, textio.read_all(p, "none", d))
+      end
+    end
+  end)
+
+  it("reads concatenated gzip members and counts lines for messages", function()
+    textio.write_lines(dir .. "/a.gz", { "1", "2" })
+    textio.write_lines(dir .. "/b.gz", { "3" })
+    local fa, fb = assert(io.open(dir .. "/a.gz", "rb")), assert(io.open(dir .. "/b.gz", "rb"))
+    write(dir .. "/ab.gz", fa:read("a") .. fb:read("a"))
+    fa:close()
+    fb:close()
+    assert.are.same({ "1", "2", "3" }, textio.read_all(dir .. "/ab.gz"))
+    write(dir .. "/c.txt", "a\nbb\n\nccc\n")
+    assert.are.same({ 1, 2, 2, 3, 4, 5 }, {
+      textio.line_of(dir .. "/c.txt", 0), textio.line_of(dir .. "/c.txt", 2),
+      textio.line_of(dir .. "/c.txt", 4), textio.line_of(dir .. "/c.txt", 5),
+      textio.line_of(dir .. "/c.txt", 6), textio.line_of(dir .. "/c.txt", 10) })
+  end)
+
+  it("expands globs in order and refuses directories", function()
+    for _, n in ipairs({ "b", "a", "c" }) do write(dir .. "/g-" .. n .. ".log", n) end
+    assert.are.same({ dir .. "/g-a.log", dir .. "/g-b.log", dir .. "/g-c.log" }, textio.glob(dir .. "/g-*.log"))
+    assert.are.same({}, textio.glob(dir .. "/nothing-*"))
+    assert.matches("is a directory", errmsg(function() textio.size(dir) end), 1, true)
   end)
 end)
