@@ -30,9 +30,7 @@ lask__ndarray *lask__test_nd(lua_State *L, int idx) {
 /* push a kernel result or raise its error */
 static int push_or_error(lua_State *L, lask__ndarray *o, lask__nderr *e) {
     if (!o) return luaL_error(L, "%s", e->msg[0] ? e->msg : "out of memory");
-    /* Lua sees a few bytes of userdata, not the block behind it: step the
-     * collector by the block's size so loops of big temporaries free them */
-    if (o->h.nbytes >= (1 << 20)) lua_gc(L, LUA_GCSTEP, (int)(o->h.nbytes >> 10 > (1 << 30) ? 1 << 30 : o->h.nbytes >> 10));
+    /* lask__push_chunk weighs the block on the collector */
     lask__push_chunk(L, &o->h);
     return 1;
 }

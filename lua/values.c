@@ -2,6 +2,7 @@
  * values.c - Lua objects of the bridge (chunks, tasks, shipped functions,
  * lists) and the mapping between Lua values and lask_value.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "lcore.h"
@@ -48,11 +49,19 @@ void lask__kind_metatable(lua_State *L, int32_t kind) {
     }
 }
 
+/* The userdata is a few bytes but may hold megabytes the collector cannot
+ * see; left alone, chunks done with would pile up until Lua's own heap grew
+ * enough to start a cycle. So a chunk's size counts as if Lua had allocated
+ * it: LUA_GCSTEP with a size adds it to the collector's debt, which runs a
+ * step (or a minor collection) once the debt is due, and costs a compare
+ * otherwise. Chunks under 1 KiB weigh no more than their userdata. */
 void lask__push_chunk(lua_State *L, lask_chunk *c) {
     lask__lchunk *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->c = c;
     lask__kind_metatable(L, lask_chunk_kind(c));
     lua_setmetatable(L, -2);
+    int64_t kb = lask_chunk_nbytes(c) / 1024;
+    if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT32_MAX / 2 ? INT32_MAX / 2 : (int)kb);
 }
 
 lask_chunk *lask__test_chunk(lua_State *L, int idx, int32_t kind) {
