@@ -173,31 +173,47 @@ static void enc_error(enc *e, const path *p, const char *what) {
 
 /* ---------------------------------------------------------------- names */
 
-static void name_one(lua_State *L, int map, const char *mod, const char *field) {
-    /* value at top; keep the first name found */
+/* Value at top -> {mod, field} in map. The standard libraries and _G name
+ * first and for good ("fixed"); among the other loaded modules the smallest
+ * (module, field) pair wins, so a value two modules hold (lua-cjson's null
+ * is both cjson.null and the field of every cjson instance) gets the same
+ * name whatever order package.loaded iterates in, and the plainest one. */
+static void name_one(lua_State *L, int map, const char *mod, const char *field, int fixed) {
     lua_pushvalue(L, -1);
-    if (lua_rawget(L, map) != LUA_TNIL) { lua_pop(L, 2); return; }
+    if (lua_rawget(L, map) == LUA_TTABLE) {
+        int keep = 1;
+        if (!fixed && lua_rawgeti(L, -1, 3) == LUA_TNIL) {
+            lua_rawgeti(L, -2, 1);
+            lua_rawgeti(L, -3, 2);
+            int c = strcmp(mod, lua_tostring(L, -2));
+            keep = c > 0 || (c == 0 && strcmp(field, lua_tostring(L, -1)) >= 0);
+            lua_pop(L, 2);
+        }
+        if (!fixed) lua_pop(L, 1);
+        if (keep) { lua_pop(L, 2); return; }
+    }
     lua_pop(L, 1);
-    lua_createtable(L, 2, 0);
+    lua_createtable(L, 3, 0);
     lua_pushstring(L, mod); lua_rawseti(L, -2, 1);
     lua_pushstring(L, field); lua_rawseti(L, -2, 2);
+    if (fixed) { lua_pushboolean(L, 1); lua_rawseti(L, -2, 3); }
     lua_rawset(L, map);
 }
 
-static void name_module(lua_State *L, int map, const char *mod, int modidx) {
+static void name_module(lua_State *L, int map, const char *mod, int modidx, int fixed) {
     if (lua_type(L, modidx) == LUA_TTABLE || lua_type(L, modidx) == LUA_TFUNCTION) {
         lua_pushvalue(L, modidx);
-        name_one(L, map, mod, "");
+        name_one(L, map, mod, "", fixed);
     }
     if (lua_type(L, modidx) != LUA_TTABLE) return;
     lua_pushnil(L);
     while (lua_next(L, modidx)) {
         int t = lua_type(L, -1);
         if (lua_type(L, -2) == LUA_TSTRING && (t == LUA_TFUNCTION || t == LUA_TTABLE ||
-                                              t == LUA_TUSERDATA)) {
+                                              t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA)) {
             const char *k = lua_tostring(L, -2);
             lua_pushvalue(L, -1);
-            name_one(L, map, mod, k);
+            name_one(L, map, mod, k, fixed);
         }
         lua_pop(L, 1);
     }
@@ -231,7 +247,7 @@ static void push_names(lua_State *L) {
     int map = lua_gettop(L);
     for (int i = 0; std[i]; i++) {
         lua_getfield(L, loaded, std[i]);
-        name_module(L, map, std[i], lua_gettop(L));
+        name_module(L, map, std[i], lua_gettop(L), 1);
         lua_pop(L, 1);
     }
     /* of the globals only the base library's C functions (print, pairs...):
@@ -242,7 +258,7 @@ static void push_names(lua_State *L) {
         if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1)) {
             const char *k = lua_tostring(L, -2);
             lua_pushvalue(L, -1);
-            name_one(L, map, "_G", k);
+            name_one(L, map, "_G", k, 1);
         }
         lua_pop(L, 1);
     }
@@ -250,7 +266,7 @@ static void push_names(lua_State *L) {
     lua_pushnil(L);
     while (lua_next(L, loaded)) {
         if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "_G") != 0)
-            name_module(L, map, lua_tostring(L, -2), lua_gettop(L));
+            name_module(L, map, lua_tostring(L, -2), lua_gettop(L), 0);
         lua_pop(L, 1);
     }
     /* the globals table is a marker of its own, not "_G" */
@@ -532,6 +548,11 @@ static void enc_value(enc *e, int idx, const path *p) {
         enc_error(e, p, "a userdata that is not a lask chunk");
         break;
     }
+    case LUA_TLIGHTUSERDATA:
+        /* a pointer means nothing elsewhere: only a module's constant
+         * (lua-cjson's null) travels, by name */
+        if (try_named(e, idx)) break;
+        /* fall through */
     default:
         if (e->flags & LASK__ENC_TOKEN) goto ident;
         if (lua_type(L, idx) == LUA_TTHREAD) enc_error(e, p, "a coroutine");

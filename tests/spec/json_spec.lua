@@ -64,3 +64,29 @@ describe("lask.json", function()
     assert.matches("table key", err, 1, true)
   end)
 end)
+
+describe("json.null across task boundaries", function()
+  local db = require "lask.bag"
+  local core = require "lask.core"
+
+  it("ships records holding null through a bag, on threads and sync", function()
+    for _, sched in ipairs({ "threads", "sync" }) do
+      local r = db.from_sequence({ '{"a": null, "b": 1}', '{"a": 2}', '[null, 3]' },
+        { npartitions = 2 }):map(json.decode):compute({ scheduler = sched })
+      assert.are.equal(3, #r)
+      assert.are.equal(json.null, r[1].a)
+      assert.are.equal(1, r[1].b)
+      assert.are.equal(2, r[2].a)
+      assert.are.equal(json.null, r[3][1])
+      assert.are.equal(3, r[3][2])
+    end
+  end)
+
+  it("ships null as an upvalue and round-trips it through the value encoding", function()
+    local null = json.null
+    local r = db.from_sequence({ 1, 2 }, { npartitions = 2 })
+      :map(function(x) return { x = x, none = null } end):compute()
+    assert.are.equal(null, r[2].none)
+    assert.are.equal(null, core.decode(core.encode({ k = null })).k)
+  end)
+end)
