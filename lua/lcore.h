@@ -84,6 +84,10 @@ void lask__compute_begin(lua_State *L);
 /* Open the kind modules that are linked, as preloads and at once. */
 void lask__open_kind_modules(lua_State *L);
 
+/* Register package.preload entries for the linked kind modules (each opens
+ * lask.core first), so they may be required before lask.core. */
+void lask__preload_kind_modules(lua_State *L);
+
 /* ---- loader.c */
 
 /* Register package.preload entries for lask.core and the embedded stdlib. */

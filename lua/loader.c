@@ -32,6 +32,7 @@ void lask__preload(lua_State *L) {
     lua_pushcfunction(L, luaopen_lask_core);
     lua_setfield(L, -2, "lask.core");
     lua_pop(L, 1);
+    lask__preload_kind_modules(L);
 }
 
 int luaopen_lask(lua_State *L) {

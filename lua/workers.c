@@ -106,6 +106,38 @@ void lask__open_kind_modules(lua_State *L) {
     }
 }
 
+/* package.preload entry of a kind module: open lask.core first (it opens
+ * every linked kind module, which may need it), then hand back the module,
+ * so `require "lask.core.frame"` works before `require "lask"`. */
+static int kind_loader(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    luaL_requiref(L, "lask.core", luaopen_lask_core, 0);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, name) == LUA_TNIL) {
+        /* lask.core was loaded by other means: open this one now */
+        lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(1));
+        luaL_requiref(L, name, f, 0);
+    }
+    return 1;
+}
+
+void lask__preload_kind_modules(lua_State *L) {
+    struct { const char *name; lua_CFunction f; } mods[] = {
+        {"lask.core.ndarray", luaopen_lask_core_ndarray},
+        {"lask.core.frame", luaopen_lask_core_frame},
+        {"lask.core.parquet", luaopen_lask_core_parquet},
+        {"lask.core.textio", luaopen_lask_core_textio},
+    };
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
+        if (!mods[i].f) continue;
+        lua_pushcfunction(L, mods[i].f);
+        lua_pushcclosure(L, kind_loader, 1);
+        lua_setfield(L, -2, mods[i].name);
+    }
+    lua_pop(L, 1);
+}
+
 static int worker_setup(lua_State *L) {
     lask__lstate *st = lua_touserdata(L, 1);
     const char *path = lua_tostring(L, 2), *cpath = lua_tostring(L, 3);
