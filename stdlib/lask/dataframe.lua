@@ -30,10 +30,10 @@ config.register("dataframe.split_every", 8, function(v)
   if math.type(v) ~= "integer" or v < 2 then return "expected an integer >= 2" end
 end)
 
--- Every partition step (see ops.settle for the garbage it leaves).
+-- Every partition step.
 local RUN = core.ship(function(op, ...)
   local ops = require "lask.dataframe.ops"
-  return ops.settle(ops[op](...), ...)
+  return (ops[op](...))
 end)
 
 local DataFrame = {__name = "lask.DataFrame"}

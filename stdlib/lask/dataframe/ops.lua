@@ -9,26 +9,8 @@ require "lask.dataframe.localframe"
 
 local M = {}
 
--- Frames reach Lua as small userdata whose size the collector does not
--- see, so frames done with would pile up between collections. Count the
--- bytes of the frames a step touched and collect once they pass 16 MB:
--- garbage stays bounded without a collection per (small) task.
-local FRAME = F.metatable
-local pending = 0
-local function weigh(v)
-  if type(v) == "userdata" and getmetatable(v) == FRAME then return v:nbytes() end
-  return 0
-end
-function M.settle(r, ...)
-  local n = weigh(r)
-  for i = 1, select("#", ...) do n = n + weigh((select(i, ...))) end
-  pending = pending + n
-  if pending > 16 * 1024 * 1024 then
-    pending = 0
-    if collectgarbage("count") < 65536 then collectgarbage() else collectgarbage("step", 4096) end
-  end
-  return r
-end
+-- (Frames weigh on the collector by their size: lask__push_chunk tells it,
+-- so garbage frames do not pile up between collections.)
 
 function M.select(p, cols) return p:select(cols) end
 function M.filter(p, m, cols)
