@@ -153,6 +153,11 @@ static int worker_setup(lua_State *L) {
     lask__preload(L);
     luaL_requiref(L, "lask.core", luaopen_lask_core, 0);
     lua_pop(L, 1);
+    /* Generational, as the main state: a task's records and temporaries
+     * die young, so minor collections free them while they are still in
+     * cache, without re-marking the partition a task holds (bench/bag.lua:
+     * about 20% less CPU than incremental mode). */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     return 0;
 }
 
