@@ -227,21 +227,33 @@ static void push_names(lua_State *L) {
         "coroutine", "utf8", "debug", "package", NULL};
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     int loaded = lua_gettop(L);
-    lua_Integer count = 0;
-    lua_pushnil(L);
-    while (lua_next(L, loaded)) { count++; lua_pop(L, 1); }
+    /* The cached map stands while package.loaded holds as many modules as
+     * when it was built and each of them is in it (a module unloaded and
+     * another loaded, as test runners do, keeps the count). */
     if (lua_getfield(L, LUA_REGISTRYINDEX, "lask.names") == LUA_TTABLE) {
         lua_getfield(L, -1, "n");
-        lua_Integer n = lua_tointeger(L, -1);
+        lua_Integer n = lua_tointeger(L, -1), count = 0;
         lua_pop(L, 1);
-        if (n == count) {
-            lua_getfield(L, -1, "map");
+        lua_getfield(L, -1, "map");
+        int cached = lua_gettop(L), same = lua_istable(L, cached);
+        lua_pushnil(L);
+        while (same && lua_next(L, loaded)) {
+            count++;
+            if (lua_istable(L, -1) || lua_isfunction(L, -1))
+                same = lua_rawget(L, cached) != LUA_TNIL;   /* pops the module */
+            lua_pop(L, 1);
+        }
+        if (same && n == count) {
             lua_remove(L, -2);
             lua_remove(L, loaded);
             return;
         }
+        lua_settop(L, cached - 1);
     }
     lua_pop(L, 1);
+    lua_Integer count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, loaded)) { count++; lua_pop(L, 1); }
     lua_createtable(L, 0, 2);          /* record */
     lua_newtable(L);                   /* map */
     int map = lua_gettop(L);
