@@ -691,6 +691,37 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         d->row += nv;
         return LASK_OK;
     }
+    if (d->keep && present == nv && nv > 0 && (h->enc == PQ_ENC_PLAIN_DICT || h->enc == PQ_ENC_RLE_DICT) &&
+        d->has_dict && c->coltype != LASK_COL_STRING && c->physical != PQ_BYTE_ARRAY && outwidth(c) == 8) {
+        /* dictionary indices of 8-byte values with no nulls: look up only
+         * the kept rows, straight into the output */
+        if (end - p < 1) return derr(d, LASK_EFORMAT, "truncated dictionary indices");
+        int bw = p[0];
+        if (bw > 32) return derr(d, LASK_EFORMAT, "bad dictionary index bit width %d", bw);
+        if (grow((void **)&d->idx, &d->idxcap, nv, 4)) return derr(d, LASK_ENOMEM, "out of memory");
+        lask__pq_rle r;
+        lask__pq_rle_init(&r, p + 1, end, bw);
+        if (lask__pq_rle_read(&r, d->idx, nv)) return derr(d, LASK_EFORMAT, "corrupted dictionary indices");
+        const uint32_t *idx = d->idx;
+        uint32_t top = 0;
+        for (int64_t k = 0; k < nv; k++) top = idx[k] > top ? idx[k] : top;
+        if ((uint64_t)top >= (uint64_t)d->dict_n)
+            return derr(d, LASK_EFORMAT, "dictionary index %u out of range (dictionary has %lld values)",
+                        top, (long long)d->dict_n);
+        const uint8_t *keep = d->keep + d->row;
+        int64_t kept = 0;
+        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
+        const int64_t *dv = d->dict;
+        int64_t *dst = (int64_t *)d->out->values + d->orow, m = 0;
+        for (int64_t k = 0; k < nv && m < kept; k++) {
+            dst[m] = dv[idx[k]];
+            m += keep[k];
+        }
+        d->orow += kept;
+        d->row += nv;
+        return LASK_OK;
+    }
     if (d->keep && present == nv && h->enc == PQ_ENC_PLAIN && plain_is_output(c)) {
         /* PLAIN 8-byte values that need no conversion: compact straight
          * from the page */
