@@ -420,7 +420,8 @@ static void cb_field(void *s, size_t n, void *ud) {
         r->fnull = fn;
         r->fcap = nc;
     }
-    if (r->reclen + (int64_t)n > r->reccap) {
+    /* allocate even for an empty field: offsets into rec are used later */
+    if (!r->rec || r->reclen + (int64_t)n > r->reccap) {
         int64_t nc = r->reccap ? r->reccap * 2 : 4096;
         while (nc < r->reclen + (int64_t)n) nc *= 2;
         char *nr = realloc(r->rec, (size_t)nc);
