@@ -152,6 +152,102 @@ static int32_t parse_spec(const lask_value *args, int32_t nargs, readspec *s, ch
     return LASK_OK;
 }
 
+/* Can every predicate be tested page by page: a flat fixed-width column of
+ * the file (not a partition key) and values of a comparable kind? */
+static int pagewise_ok(const lask__pq_file *f, const readspec *s) {
+    for (int32_t i = 0; i < s->npreds; i++) {
+        const lask__pq_pred *p = &s->preds[i];
+        for (int32_t k = 0; k < s->nparts; k++)
+            if (strcmp(s->pnames[k], p->col) == 0) return 0;
+        int32_t ci = lask__pq_find(f, p->col);
+        if (ci < 0 || f->cols[ci].nested || !lask__pq_pred_pagewise(f->cols[ci].coltype, p)) return 0;
+    }
+    return 1;
+}
+
+/* Filtered read without materializing the filter columns: the predicates
+ * are tested on each page of their columns as it is decoded (into reused
+ * buffers), giving the row mask; then the output columns (want: file
+ * columns, filter columns included when asked) are decoded keeping only the
+ * passing rows; partition columns are constants. */
+static int32_t read_pagewise(const lask__pq_file *f, const readspec *s,
+                             const char **outnames, int32_t nout,
+                             lask__frame **out, char *err) {
+    int64_t nrows = f->rowgroups[s->rg].num_rows, nkeep = 0;
+    int32_t np = s->npreds, st = LASK_OK;
+    size_t nb = (size_t)(nrows ? nrows : 1);
+    uint8_t *keep = malloc(nb);
+    /* one result row per predicate; a single predicate writes the mask */
+    uint8_t *buf = np > 1 ? malloc(nb * (size_t)np) : NULL;
+    uint8_t **res = calloc((size_t)np, sizeof *res);
+    lask__frame *fm = NULL, *filt = NULL;
+    if (!keep || !res || (np > 1 && !buf)) goto oom;
+    for (int32_t i = 0; i < np; i++) res[i] = np > 1 ? buf + (size_t)i * nb : keep;
+    if ((st = lask__pq_rowgroup_preds(f, s->rg, s->preds, np, res, err, ERRLEN))) goto done;
+    if (np > 1) {
+        /* OR over groups of the AND within each (a group's predicates are
+         * consecutive) */
+        memset(keep, 0, (size_t)nrows);
+        for (int32_t i = 0; i < np;) {
+            int32_t j = i + 1;
+            while (j < np && s->preds[j].group == s->preds[i].group) j++;
+            for (int64_t r = 0; r < nrows; r++) {
+                uint8_t a = res[i][r];
+                for (int32_t k = i + 1; k < j; k++) a &= res[k][r];
+                keep[r] |= a;
+            }
+            i = j;
+        }
+    }
+    for (int64_t r = 0; r < nrows; r++) nkeep += keep[r];
+    /* filter columns asked for output are read again, masked */
+    const char **rd = calloc((size_t)nout + 1, sizeof *rd);
+    if (!rd) goto oom;
+    int32_t nrd = 0;
+    for (int32_t i = 0; i < nout; i++) {
+        int part = 0;
+        for (int32_t k = 0; k < s->nparts; k++) part |= strcmp(s->pnames[k], outnames[i]) == 0;
+        if (!part) rd[nrd++] = outnames[i];
+    }
+    if (nrd > 0)
+        st = lask__pq_read_rowgroup_masked(f, s->rg, rd, nrd, keep, nkeep, NULL, 0, &fm, err, ERRLEN);
+    free(rd);
+    if (st) goto done;
+    filt = lask__frame_new(nout, nkeep);
+    if (!filt) goto oom;
+    for (int32_t i = 0; i < nout; i++) {
+        int32_t ci = fm ? lask__frame_find(fm, outnames[i]) : -1;
+        lask__column *c = NULL;
+        if (ci >= 0) {
+            c = lask__column_ref(fm->cols[ci]);
+        } else {
+            for (int32_t k = 0; k < s->nparts && !c; k++)
+                if (strcmp(s->pnames[k], outnames[i]) == 0 && !(c = lask__pq_const_column(&s->pvals[k], nkeep))) goto oom;
+            if (!c) {
+                snprintf(err, ERRLEN, "%s: no column '%s'", s->path, outnames[i]);
+                st = LASK_EINVAL;
+                goto done;
+            }
+        }
+        if (lask__frame_set(filt, i, outnames[i], c) != LASK_OK) { lask__column_unref(c); goto oom; }
+    }
+    const char *ix = s->index ? s->index : f->index_name;
+    filt->index = ix ? lask__frame_find(filt, ix) : -1;
+    *out = filt;
+    filt = NULL;
+    goto done;
+oom:
+    snprintf(err, ERRLEN, "%s: out of memory", s->path);
+    st = LASK_ENOMEM;
+done:
+    if (fm) lask_chunk_unref(&fm->h);
+    if (filt) lask_chunk_unref(&filt->h);
+    free(keep);
+    free(buf);
+    free(res);
+    return st;
+}
+
 /* Decode, add partition columns, filter, select. */
 static int32_t do_read(const readspec *s, lask__frame **out, char *err) {
     *out = NULL;
@@ -210,6 +306,11 @@ static int32_t do_read(const readspec *s, lask__frame **out, char *err) {
             if (!isf) want[m++] = want[i];
         }
         nwant = m;
+    }
+    if (s->npreds > 0 && pagewise_ok(f, s)) {
+        free(fwant);
+        st = read_pagewise(f, s, outnames, nout, out, err);
+        goto done;
     }
     st = lask__pq_read_rowgroup(f, s->rg, s->npreds > 0 ? fwant : want, s->npreds > 0 ? nfw : nwant,
                                 NULL, 0, &fr, err, ERRLEN);

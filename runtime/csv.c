@@ -420,7 +420,8 @@ static void cb_field(void *s, size_t n, void *ud) {
         r->fnull = fn;
         r->fcap = nc;
     }
-    if (r->reclen + (int64_t)n > r->reccap) {
+    /* allocate even for an empty field: offsets into rec are used later */
+    if (!r->rec || r->reclen + (int64_t)n > r->reccap) {
         int64_t nc = r->reccap ? r->reccap * 2 : 4096;
         while (nc < r->reclen + (int64_t)n) nc *= 2;
         char *nr = realloc(r->rec, (size_t)nc);
@@ -583,22 +584,31 @@ static int parse_lines(reader *r, const char *p, const char *end) {
 
 /* ------------------------------------------------------------ files */
 
-/* The bytes of the lines starting in [start, end) of path: *data (malloc'd),
- * *n, and *begin, the file offset of the first. */
-static int read_range(const char *path, int64_t start, int64_t end, char **data,
-                      int64_t *n, int64_t *begin, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
+/* Open path for reading: *fd and its *size, or LASK_EIO with a message
+ * naming the file (a directory is refused here, not at the first read). */
+static int open_file(const char *path, int *fd, int64_t *size, char *err, size_t errlen) {
+    *fd = open(path, O_RDONLY);
+    if (*fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return LASK_EIO;
     }
     struct stat st;
-    if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
+    if (fstat(*fd, &st) || S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: cannot read: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
-        close(fd);
+        close(*fd);
         return LASK_EIO;
     }
-    int64_t size = st.st_size;
+    *size = st.st_size;
+    return LASK_OK;
+}
+
+/* The bytes of the lines starting in [start, end) of path: *data (malloc'd),
+ * *n, and *begin, the file offset of the first. */
+static int read_range(const char *path, int64_t start, int64_t end, char **data,
+                      int64_t *n, int64_t *begin, char *err, size_t errlen) {
+    int fd;
+    int64_t size;
+    if (open_file(path, &fd, &size, err, errlen)) return LASK_EIO;
     if (end < 0 || end > size) end = size;
     if (start < 0) start = 0;
     int64_t from = start > 0 ? start - 1 : 0;
@@ -795,18 +805,9 @@ int lask__csv_read(const char *path, int64_t start, int64_t end,
                    lask__frame **out, int64_t *skipped, char *err, size_t errlen) {
     *out = NULL;
     if (skipped) *skipped = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return LASK_EIO;
-    }
-    struct stat st;
-    if (fstat(fd, &st) || S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
-        close(fd);
-        return LASK_EIO;
-    }
-    int64_t size = st.st_size;
+    int fd;
+    int64_t size;
+    if (open_file(path, &fd, &size, err, errlen)) return LASK_EIO;
     if (end < 0 || end > size) end = size;
     if (start < 0) start = 0;
     reader r;

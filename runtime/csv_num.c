@@ -181,7 +181,11 @@ int lask__parse_timestamp(const char *s, size_t n, int64_t *ns) {
     }
     if (i != n) return -1;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - off;
-    *ns = secs * 1000000000 + frac;
+    /* int64 nanoseconds reach only the years 1677..2262: past them the
+     * value is not a timestamp we can hold, never a wrapped one */
+    if (__builtin_mul_overflow(secs, (int64_t)1000000000, &secs) ||
+        __builtin_add_overflow(secs, frac, ns))
+        return -1;
     return 0;
 }
 

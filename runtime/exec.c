@@ -127,6 +127,8 @@ int32_t lask__compute_tasks(lask_runtime *rt, lask_graph *g,
         results[o].len = 0;
         results[o].u.i = 0;
     }
+    /* nothing asked, nothing to run: the frozen arrays would be empty */
+    if (nouts == 0) return LASK_OK;
     lask_compute_opts dflt = {LASK_SCHED_THREADS, 0, NULL, NULL, NULL};
     if (!opts) opts = &dflt;
     if (opts->scheduler != LASK_SCHED_THREADS && opts->scheduler != LASK_SCHED_SYNC)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <sys/mman.h>
 #include "frame_ops.h"
 
 static inline uint64_t mix(uint64_t h) {
@@ -67,9 +68,59 @@ int lask__row_equal(lask__column *const *a, int64_t ra, lask__column *const *b, 
 
 typedef struct slot { uint64_t h; int64_t g; } slot;
 
+/* Row-sized outputs of 2 MB or more on transparent huge pages (first-touch
+ * faults of 4 KB pages are costly on virtual machines); free()-able. */
+static void *rows_alloc(size_t nb) {
+    const size_t huge = (size_t)2 << 20;
+    if (nb < huge) return malloc(nb);
+    void *p;
+    size_t span = (nb + huge - 1) / huge * huge;
+    if (posix_memalign(&p, huge, span)) return NULL;
+    madvise(p, span, MADV_HUGEPAGE);
+    return p;
+}
+
+/* One int64 key whose values span fewer than nrows: a direct map from
+ * value - min to group, no hashing. Groups are numbered in order of first
+ * appearance as by the hash table. Returns 0, 1 when the range is too wide
+ * (nothing done), -1 out of memory. */
+static int dense_ids(const int64_t *kv, int64_t nrows, int64_t *ids, int64_t **firstp,
+                     int64_t *fcapp, int64_t *ngp) {
+    int64_t lo = kv[0], hi = kv[0];
+    for (int64_t r = 1; r < nrows; r++) {
+        lo = kv[r] < lo ? kv[r] : lo;
+        hi = kv[r] > hi ? kv[r] : hi;
+    }
+    uint64_t range = (uint64_t)hi - (uint64_t)lo;
+    if (range >= (uint64_t)nrows || range >= ((uint64_t)1 << 24)) return 1;
+    int64_t *map = malloc(sizeof *map * (size_t)(range + 1));
+    if (!map) return -1;
+    memset(map, 0xff, sizeof *map * (size_t)(range + 1));   /* -1: no group yet */
+    int64_t *first = *firstp, fcap = *fcapp, ng = 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        uint64_t k = (uint64_t)kv[r] - (uint64_t)lo;
+        int64_t g = map[k];
+        if (g < 0) {
+            if (ng == fcap) {
+                int64_t *nf = realloc(first, sizeof *nf * (size_t)(fcap *= 2));
+                if (!nf) { free(map); *firstp = first; return -1; }
+                first = nf;
+            }
+            first[ng] = r;
+            g = map[k] = ng++;
+        }
+        ids[r] = g;
+    }
+    free(map);
+    *firstp = first;
+    *fcapp = fcap;
+    *ngp = ng;
+    return 0;
+}
+
 int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows,
                          int64_t *ngroups, int64_t **firstp) {
-    int64_t *ids = malloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
+    int64_t *ids = rows_alloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
     int64_t fcap = 1024, ng = 0;
     int64_t *first = malloc(sizeof *first * (size_t)fcap);
     uint64_t cap = 1024;
@@ -78,6 +129,16 @@ int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows
     for (uint64_t i = 0; i < cap; i++) tab[i].g = -1;
     int fast = nkeys == 1 && (keys[0]->type == LASK_COL_INT64 || keys[0]->type == LASK_COL_TIMESTAMP) && !keys[0]->valid;
     const int64_t *kv = fast ? keys[0]->values : NULL;
+    if (fast && nrows > 0) {
+        int d = dense_ids(kv, nrows, ids, &first, &fcap, &ng);
+        if (d < 0) goto oom;
+        if (d == 0) {
+            free(tab);
+            *ngroups = ng;
+            *firstp = first;
+            return ids;
+        }
+    }
     for (int64_t r = 0; r < nrows; r++) {
         uint64_t h = fast ? mix((uint64_t)kv[r]) : lask__row_hash(keys, nkeys, r);
         uint64_t m = cap - 1, i = h & m;

@@ -96,6 +96,15 @@ int32_t lask__pq_read_rowgroup_masked(const lask__pq_file *f, int32_t rg,
                                       const uint8_t *buf, int64_t n,
                                       lask__frame **out, char *err, size_t errlen);
 
+struct lask__pq_pred;
+/* Test predicates p[0..n) (parquet_filter.h) on row group rg page by page:
+ * res[i][r] = 1 when row r passes p[i]. Each predicate's column must be a
+ * flat fixed-width column of f (lask__pq_pred_pagewise); the columns are
+ * decoded a page at a time into reused buffers and never materialize. */
+int32_t lask__pq_rowgroup_preds(const lask__pq_file *f, int32_t rg,
+                                const struct lask__pq_pred *p, int32_t n, uint8_t *const *res,
+                                char *err, size_t errlen);
+
 /* A statistics bound of column c in the column's output domain: returns 0
  * when unusable, 1 integer (*i; int64 and timestamps in ns), 2 number (*d),
  * 3 boolean (*i), 4 string (the bytes p[0..len-1] as they are). */
@@ -143,6 +152,10 @@ void lask__pq_rle_init(lask__pq_rle *r, const uint8_t *p, const uint8_t *end, in
 /* Read n values into out (uint32); returns 0 or -1 when the data ends early
  * or is malformed. */
 int lask__pq_rle_read(lask__pq_rle *r, uint32_t *out, int64_t n);
+/* At the start of a run: is it one RLE run of value v covering n values?
+ * Then those n are consumed and 1 returned; otherwise 0, r unchanged. (A
+ * column without nulls: its definition levels are all one such run.) */
+int lask__pq_rle_skip_run(lask__pq_rle *r, int64_t n, uint32_t v);
 
 /* DELTA_BINARY_PACKED: decodes n values into out (int64); *used receives the
  * bytes consumed. Returns 0 or -1. (n is a limit: the header's count must

@@ -82,6 +82,17 @@ static int rle_next_run(lask__pq_rle *r) {
     return 0;
 }
 
+int lask__pq_rle_skip_run(lask__pq_rle *r, int64_t n, uint32_t v) {
+    if (r->run != 0 || r->bw < 0 || r->bw > 32) return 0;
+    lask__pq_rle save = *r;
+    if (r->p < r->end && rle_next_run(r) == 0 && !r->packed && r->value == v && r->run >= n) {
+        r->run -= n;
+        return 1;
+    }
+    *r = save;
+    return 0;
+}
+
 int lask__pq_rle_read(lask__pq_rle *r, uint32_t *out, int64_t n) {
     if (r->bw < 0 || r->bw > 32) return -1;
     while (n > 0) {

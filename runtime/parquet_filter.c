@@ -132,6 +132,34 @@ static int fast_pred(const lask__column *c, const lask__pq_pred *p, uint8_t *grp
 }
 #undef PQ_LOOP
 
+int lask__pq_pred_pagewise(int32_t coltype, const lask__pq_pred *p) {
+    if (coltype == LASK_COL_STRING || coltype < 0) return 0;
+    for (int32_t k = 0; k < (p->op == PQ_OP_IN ? p->nvals : 1); k++)
+        if (k >= p->nvals || !compatible(coltype, p->vals[k].type)) return 0;
+    return 1;
+}
+
+void lask__pq_pred_rows(int32_t coltype, const void *vals, const uint32_t *lev, int64_t n,
+                        const lask__pq_pred *p, uint8_t *out) {
+    /* a column view of the page's present values, so that the same
+     * comparisons as for whole columns apply */
+    lask__column c;
+    memset(&c, 0, sizeof c);
+    c.type = coltype;
+    c.values = (void *)vals;
+    if (!lev) {
+        c.n = n;
+        memset(out, 1, (size_t)n);
+        if (fast_pred(&c, p, out, n)) return;
+        for (int64_t r = 0; r < n; r++) out[r] = (uint8_t)pass(&c, r, p);
+        return;
+    }
+    for (int64_t k = 0, j = 0; k < n; k++) {
+        out[k] = lev[k] ? (uint8_t)pass(&c, j, p) : 0;
+        j += lev[k] != 0;
+    }
+}
+
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen) {
     for (int32_t i = 0; i < n; i++) {

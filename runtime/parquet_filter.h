@@ -33,6 +33,13 @@ int32_t lask__pq_op_parse(const char *s);
  * messages start with where. */
 int32_t lask__pq_check_preds(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                              const char *where, char *err, size_t errlen);
+/* Can p be evaluated page by page on a column of coltype (fixed width,
+ * values of a comparable kind)? */
+int lask__pq_pred_pagewise(int32_t coltype, const lask__pq_pred *p);
+/* out[k] = 1 when row k of n passes p: the present values are dense in vals
+ * (output form of coltype), lev[k] != 0 marks present rows (NULL: all). */
+void lask__pq_pred_rows(int32_t coltype, const void *vals, const uint32_t *lev, int64_t n,
+                        const lask__pq_pred *p, uint8_t *out);
 /* keep[r] = 1 for the rows of f that pass (f->nrows flags); *nkeep counts them. */
 int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
                       uint8_t *keep, int64_t *nkeep);

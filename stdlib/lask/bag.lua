@@ -1366,7 +1366,7 @@ function Bag:to_dataframe(meta, opts)
   if meta == nil then
     meta = run_tasks({ tasks[1] }, nil, "to_dataframe")[1]
   end
-  return dd.from_tasks(tasks, meta, nil, 2)
+  return dd.from_tasks(tasks, meta, nil, nil, 2)
 end
 
 -- persist, graph_size, visualize: shared with every collection.

@@ -73,6 +73,12 @@ function M.run(tasks, o)
 end
 
 local function gather(objs, n, what, level)
+  if n == 0 then
+    -- a lone plain table was read as the options: say so rather than
+    -- quietly computing nothing
+    error(("%s: no lask collection given (a trailing plain table is taken as options)")
+      :format(what), level + 1)
+  end
   local all, spans = {}, {}
   for i = 1, n do
     local obj = objs[i]

@@ -123,13 +123,22 @@ local function meta_of(spec, level)
   error("meta: expected an empty frame, {col = type} or {names = ..., types = ...}", level + 1)
 end
 
--- A DataFrame over ready-made tasks (one per partition) holding frames.
-function M.from_tasks(tasks, meta, divisions, level)
+-- A DataFrame over ready-made tasks (one per partition) holding frames;
+-- index (optional) names the column that is the index (divisions are its
+-- partition bounds).
+function M.from_tasks(tasks, meta, divisions, index, level)
   level = level or 1
   if type(tasks) ~= "table" then error("from_tasks: expected a list of tasks", level + 1) end
   local m = meta_of(meta, level + 1)
+  if index ~= nil then
+    local found = false
+    for _, c in ipairs(m:columns()) do found = found or c == index end
+    if not found then
+      error(("from_tasks: index names no column of meta: %s"):format(tostring(index)), level + 1)
+    end
+  end
   return wrap(new_node {
-    meta = m, nparts = #tasks, divisions = divisions,
+    meta = m, nparts = #tasks, divisions = divisions, index = index,
     build = function() return tasks end,
   })
 end
@@ -397,7 +406,7 @@ function M.from_frame(frame, opts)
     local a, b = (i - 1) * rows // n + 1, i * rows // n
     tasks[i] = core.value("from_frame-" .. tok .. "-" .. i, frame:slice(a, b))
   end
-  return M.from_tasks(tasks, frame, nil, 2)
+  return M.from_tasks(tasks, frame, nil, nil, 2)
 end
 
 function M.from_table(t, opts)
@@ -417,7 +426,7 @@ function M.from_delayed(list, opts)
   if not (opts and opts.meta) then
     error("from_delayed: pass {meta = ...} (an empty frame or {column = type})", 2)
   end
-  return M.from_tasks(tasks, opts.meta, opts.divisions, 2)
+  return M.from_tasks(tasks, opts.meta, opts.divisions, opts.index, 2)
 end
 
 -- from_array(x, {columns = {...}}): a 1-d or 2-d lask.array as a frame,
@@ -440,7 +449,7 @@ function M.from_array(x, opts)
   for j = 1, ncols do types[j] = t end
   local tasks = {}
   for i, blk in ipairs(x:__lask_tasks()) do tasks[i] = run_task("from_array", "from_ndarray", blk, names) end
-  return M.from_tasks(tasks, F.empty(names, types), nil, 2)
+  return M.from_tasks(tasks, F.empty(names, types), nil, nil, 2)
 end
 
 function M.concat(list)

@@ -235,10 +235,7 @@ Frame.__index = Frame
 local function new_frame(tasks, meta)
   local ok, dd = pcall(require, "lask.dataframe")
   if ok and type(dd) == "table" and dd.from_tasks then
-    local df = dd.from_tasks(tasks, {names = meta.columns, types = meta.types}, meta.divisions, 3)
-    -- from_tasks has no index argument: the index is a property of its node
-    if meta.index and type(df) == "table" and type(df._node) == "table" then df._node.index = meta.index end
-    return df
+    return dd.from_tasks(tasks, {names = meta.columns, types = meta.types}, meta.divisions, meta.index, 3)
   end
   return setmetatable({_tasks = tasks, _meta = meta, columns = meta.columns, dtypes = meta.dtypes,
     divisions = meta.divisions, npartitions = #tasks, index = meta.index}, Frame)

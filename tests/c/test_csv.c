@@ -92,6 +92,21 @@ TEST(empty_and_header_only) {
     if (g) { CHECK_EQ_INT(g->ncols, 2); CHECK_EQ_INT(g->nrows, 0); lask_chunk_unref(&g->h); }
 }
 
+/* A first record of only empty fields (found by fuzz_csv: the record buffer
+ * was still unallocated when the sampler took field offsets into it). */
+TEST(all_empty_fields) {
+    int st;
+    PS(",\n,\n", "header\0" "0", f, st);
+    CHECK_EQ_INT(st, 0);
+    if (f) {
+        CHECK_EQ_INT(f->ncols, 2);
+        CHECK_EQ_INT(f->nrows, 2);
+        CHECK(!lask__column_isvalid(f->cols[0], 0));
+        CHECK(!lask__column_isvalid(f->cols[1], 1));
+        lask_chunk_unref(&f->h);
+    }
+}
+
 TEST(ragged_rows) {
     int st;
     P("a,b\n1,2\n3\n4,5\n", f, st);
@@ -224,6 +239,11 @@ TEST(timestamps) {
     CHECK_EQ_INT(ns, 951868800000000000LL);
     CHECK(lask__parse_timestamp("2001-02-29", 10, &ns) != 0);
     CHECK(lask__parse_timestamp("2001-13-01", 10, &ns) != 0);
+    /* outside int64 nanoseconds (years 1677..2262): refused, not wrapped */
+    CHECK(lask__parse_timestamp("2721-01-01", 10, &ns) != 0);
+    CHECK(lask__parse_timestamp("1500-01-01", 10, &ns) != 0);
+    CHECK_EQ_INT(lask__parse_timestamp("2262-04-11", 10, &ns), 0);
+    CHECK(ns > 0);
     char buf[40];
     lask__format_timestamp(951868801500000000LL, buf);
     CHECK(strcmp(buf, "2000-03-01T00:00:01.5") == 0);
@@ -289,6 +309,7 @@ int main(void) {
     RUN(quotes_crlf_no_final_newline);
     RUN(crlf_fast_path_numbers);
     RUN(empty_and_header_only);
+    RUN(all_empty_fields);
     RUN(ragged_rows);
     RUN(unterminated_quote);
     RUN(bad_quote);

@@ -102,6 +102,20 @@ TEST(chain_tree_all_schedulers) {
     lask_runtime_free(rt);
 }
 
+/* Asking for no keys is not an error and runs nothing, on every scheduler. */
+TEST(empty_compute) {
+    lask_runtime *rt = lask_runtime_new(2);
+    lask_graph *g = lask_graph_new();
+    lask_value none;
+    for (int sched = 0; sched < 2; sched++) {
+        lask_compute_opts o = opts_for(sched, 0);
+        CHECK_EQ_INT(lask_compute(rt, g, NULL, 0, &o, &none), LASK_OK);
+    }
+    CHECK_EQ_INT(lask_compute(rt, g, NULL, 0, NULL, NULL), LASK_OK);
+    lask_graph_free(g);
+    lask_runtime_free(rt);
+}
+
 TEST(wide_graph_threads) {
     /* many ready tasks at once: deques grow, thieves steal */
     lask_runtime *rt = lask_runtime_new(2);
@@ -723,6 +737,7 @@ TEST(bad_compute_args) {
 
 int main(void) {
     RUN(chain_tree_all_schedulers);
+    RUN(empty_compute);
     RUN(wide_graph_threads);
     RUN(intermediates_are_freed);
     RUN(first_failure_stops_compute);

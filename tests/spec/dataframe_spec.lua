@@ -219,6 +219,38 @@ describe("lazy DataFrames", function()
     for i = 1, 5 do assert.near(lstd.y[i], std.y[i], 1e-9) end
   end)
 
+  it("numbers groups of int keys alike in narrow and wide ranges", function()
+    -- narrow ranges (negative keys included) take a direct map, wide ones
+    -- the hash table: the same groups (sorted by key)
+    for _, scale in ipairs{1, 1000003} do
+      local k, v = {}, {}
+      for i = 1, 500 do k[i] = ((i * 37) % 23 - 11) * scale; v[i] = i end
+      local g = dd.frame{k = k, v = v}:groupby("k"):agg{v = {"sum", "size"}}
+      local order, sum, size = {}, {}, {}
+      for i = 1, 500 do
+        if not sum[k[i]] then order[#order + 1] = k[i]; sum[k[i]] = 0; size[k[i]] = 0 end
+        sum[k[i]] = sum[k[i]] + v[i]; size[k[i]] = size[k[i]] + 1
+      end
+      table.sort(order)
+      assert.same(order, g.k:values())
+      for i, key in ipairs(order) do
+        assert.equal(sum[key], g.v_sum[i])
+        assert.equal(size[key], g.v_size[i])
+      end
+    end
+  end)
+
+  it("from_tasks takes the index column", function()
+    local core = require "lask.core"
+    local parts = {dd.frame{a = {1, 2}, b = {5, 6}}, dd.frame{a = {3, 4}, b = {7, 8}}}
+    local tasks = {core.value("ft-index-1", parts[1]), core.value("ft-index-2", parts[2])}
+    local df = dd.from_tasks(tasks, parts[1]:head(0), {1, 3, 4}, "a")
+    assert.equal("a", df.index)
+    assert.same({7, 8}, df:loc(3, 4):compute().b:values())
+    assert.is_nil(dd.from_tasks(tasks, parts[1]:head(0)).index)
+    assert.truthy(err_of(function() dd.from_tasks(tasks, parts[1]:head(0), nil, "zz") end):find("index names no column"))
+  end)
+
   it("group apply and transform (the slow path)", function()
     local a = df:groupby("k"):apply(function(p) return {n = p:nrows()} end, {meta = {k = "int64", n = "int64"}})
     local r = a:compute():sort_values("k")
