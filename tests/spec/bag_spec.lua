@@ -424,3 +424,37 @@ describe("lask.core.textio", function()
     assert.matches("is a directory", errmsg(function() textio.size(dir) end), 1, true)
   end)
 end)
+
+-- Blocks are read and processed in pieces of 1 MiB: a block of several
+-- pieces gives every line once, in order, and errors name the right line.
+describe("lask.bag read_text in pieces", function()
+  local dir = tmpdir()
+  local path = dir .. "/big.jsonl"
+  local lines = {}
+  for i = 1, 40000 do   -- about 2.6 MB: three pieces in one 16 MiB block
+    lines[i] = ('{"i": %d, "pad": "%s"}'):format(i, ("x"):rep(i % 97))
+  end
+  lines[25000] = ("y"):rep(1500000)   -- one line longer than a piece
+  write(path, table.concat(lines, "\n") .. "\n")
+
+  it("yields every line once, in order", function()
+    local got = db.read_text(path, { blocksize = "16MiB" }):compute()
+    assert.are.equal(#lines, #got)
+    for i = 1, #lines do
+      if got[i] ~= lines[i] then assert.are.equal(lines[i], got[i], "line " .. i) end
+    end
+    assert.are.equal(#lines, db.read_text(path):count():compute())
+    local parts = db.read_text(path):map_partitions(function(t) return { #t } end):compute()
+    assert.are.same({ #lines }, parts)
+  end)
+
+  it("names the file and line of a bad record in a later piece", function()
+    local err = errmsg(function()
+      db.read_text(path):map(json.decode):pluck("i"):sum():compute()
+    end)
+    assert.matches(path .. ":25000: malformed JSON", err, 1, true)
+    local sum = db.read_text(path):filter(function(l) return l:sub(1, 1) == "{" end)
+      :map(json.decode):pluck("i"):sum():compute()
+    assert.are.equal(40000 * 40001 // 2 - 25000, sum)
+  end)
+end)
