@@ -27,18 +27,18 @@ if arg[1] == "--rss" then
 end
 
 local dir = arg[1] or "bench/data"
-local files = F.glob(dir .. "/trips-*.csv")
+local files = F.glob(dir .. "/trips-[0-9][0-9].csv")
 if #files < 16 then
   print("generating the data set (10M rows) into " .. dir .. " ...")
   assert(os.execute("lua5.4 bench/gen_trips.lua 10000000 " .. sh_quote(dir)))
-  files = F.glob(dir .. "/trips-*.csv")
+  files = F.glob(dir .. "/trips-[0-9][0-9].csv")
 end
 local bytes = 0
 for _, f in ipairs(files) do bytes = bytes + F.stat(f) end
 local mb = bytes / 1e6
 
 local function query()
-  local df = dd.read_csv(dir .. "/trips-*.csv")
+  local df = dd.read_csv(dir .. "/trips-[0-9][0-9].csv")
   return df[df.x:gt(0.5)]:groupby("key"):agg{y = {"mean", "count"}}:compute()
 end
 
@@ -64,7 +64,7 @@ else
   f:close()
   local dbest, dres, dcpu = math.huge, nil, math.huge
   for _ = 1, 3 do
-    local p = io.popen("node bench/duckdb_query.mjs " .. sh_quote(dir .. "/trips-*.csv") .. " 2>&1")
+    local p = io.popen("node bench/duckdb_query.mjs " .. sh_quote(dir .. "/trips-[0-9][0-9].csv") .. " 2>&1")
     local out = p:read("a")
     p:close()
     local s = tonumber(out:match('"seconds":([%d%.e%-]+)'))
