@@ -69,3 +69,13 @@ void *lask__big_realloc(void *p, size_t n) {
     lask__big_free(p);
     return q;
 }
+
+void *lask__huge_malloc(size_t nb) {
+    const size_t huge = (size_t)2 << 20;
+    if (nb < huge) return malloc(nb);
+    void *p;
+    size_t span = (nb + huge - 1) / huge * huge;
+    if (posix_memalign(&p, huge, span)) return NULL;
+    madvise(p, span, MADV_HUGEPAGE);
+    return p;
+}

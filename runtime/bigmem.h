@@ -15,5 +15,8 @@ void *lask__big_alloc(size_t n);            /* contents undefined */
 void *lask__big_calloc(size_t n);           /* zero-filled */
 void *lask__big_realloc(void *p, size_t n); /* keeps min(old, n) bytes */
 void lask__big_free(void *p);
+/* For buffers released with plain free() (column values): 2 MB or more
+ * come 2 MB aligned and marked for huge pages, smaller ones from malloc. */
+void *lask__huge_malloc(size_t n);
 
 #endif

@@ -757,3 +757,23 @@ int lask__col_reduce(const lask__column *a, const char *op, int ddof, lask__scal
     }
     return 0;
 }
+
+int lask__col_cmp(const lask__column *c, int64_t a, int64_t b) {
+    switch (c->type) {
+    case LASK_COL_FLOAT64: {
+        double x = ((double *)c->values)[a], y = ((double *)c->values)[b];
+        return (x > y) - (x < y);
+    }
+    case LASK_COL_BOOL: return ((uint8_t *)c->values)[a] - ((uint8_t *)c->values)[b];
+    case LASK_COL_STRING: {
+        const int64_t *o = c->values;
+        size_t na = (size_t)(o[a + 1] - o[a]), nb = (size_t)(o[b + 1] - o[b]);
+        int r = memcmp(c->strdata + o[a], c->strdata + o[b], na < nb ? na : nb);
+        return r ? r : (na > nb) - (na < nb);
+    }
+    default: {
+        int64_t x = ((int64_t *)c->values)[a], y = ((int64_t *)c->values)[b];
+        return (x > y) - (x < y);
+    }
+    }
+}

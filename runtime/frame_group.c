@@ -71,19 +71,7 @@ static lask__column *st_pick(const lask__column *c, const int64_t *ids, int64_t 
         int64_t g = ids[r], b = best[g];
         if (b < 0 || mode == 3) { best[g] = r; continue; }
         if (mode == 2) continue;
-        int cmp;
-        switch (c->type) {
-        case LASK_COL_FLOAT64: { double x = ((double *)c->values)[r], y = ((double *)c->values)[b]; cmp = (x > y) - (x < y); break; }
-        case LASK_COL_BOOL: cmp = ((uint8_t *)c->values)[r] - ((uint8_t *)c->values)[b]; break;
-        case LASK_COL_STRING: {
-            const int64_t *o = c->values;
-            size_t na = (size_t)(o[r + 1] - o[r]), nb = (size_t)(o[b + 1] - o[b]);
-            cmp = memcmp(c->strdata + o[r], c->strdata + o[b], na < nb ? na : nb);
-            if (!cmp) cmp = (na > nb) - (na < nb);
-            break;
-        }
-        default: { int64_t x = ((int64_t *)c->values)[r], y = ((int64_t *)c->values)[b]; cmp = (x > y) - (x < y); }
-        }
+        int cmp = lask__col_cmp(c, r, b);
         if (mode == 0 ? cmp < 0 : cmp > 0) best[g] = r;
     }
     lask__column *o = lask__col_take(c, best, ng);

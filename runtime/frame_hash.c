@@ -7,6 +7,7 @@
 #include <math.h>
 #include <sys/mman.h>
 #include "frame_ops.h"
+#include "bigmem.h"
 
 static inline uint64_t mix(uint64_t h) {
     h ^= h >> 33; h *= 0xff51afd7ed558ccdULL;
@@ -68,17 +69,6 @@ int lask__row_equal(lask__column *const *a, int64_t ra, lask__column *const *b, 
 
 typedef struct slot { uint64_t h; int64_t g; } slot;
 
-/* Row-sized outputs of 2 MB or more on transparent huge pages (first-touch
- * faults of 4 KB pages are costly on virtual machines); free()-able. */
-static void *rows_alloc(size_t nb) {
-    const size_t huge = (size_t)2 << 20;
-    if (nb < huge) return malloc(nb);
-    void *p;
-    size_t span = (nb + huge - 1) / huge * huge;
-    if (posix_memalign(&p, huge, span)) return NULL;
-    madvise(p, span, MADV_HUGEPAGE);
-    return p;
-}
 
 /* One int64 key whose values span fewer than nrows: a direct map from
  * value - min to group, no hashing. Groups are numbered in order of first
@@ -120,7 +110,7 @@ static int dense_ids(const int64_t *kv, int64_t nrows, int64_t *ids, int64_t **f
 
 int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows,
                          int64_t *ngroups, int64_t **firstp) {
-    int64_t *ids = rows_alloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
+    int64_t *ids = lask__huge_malloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
     int64_t fcap = 1024, ng = 0;
     int64_t *first = malloc(sizeof *first * (size_t)fcap);
     uint64_t cap = 1024;

@@ -74,6 +74,10 @@ void lask__col_get(const lask__column *a, int64_t r, lask__scalar *out);
 
 /* Rows at idx[0..n-1] (an index of -1 gives a missing row). */
 lask__column *lask__col_take(const lask__column *a, const int64_t *idx, int64_t n);
+/* Order of the present values at rows a and b of c: <0, 0, >0 (strings
+ * bytewise, shorter first on a tie). Callers deal with missing values and
+ * NaN themselves. */
+int lask__col_cmp(const lask__column *c, int64_t a, int64_t b);
 lask__frame *lask__frame_take(const lask__frame *f, const int64_t *idx, int64_t n);
 /* Rows where mask (a BOOL column) is true and present. */
 lask__frame *lask__frame_filter(const lask__frame *f, const lask__column *mask);

@@ -221,24 +221,9 @@ static int cmp_rows(const sortkey *k, int64_t a, int64_t b) {
         int va = lask__column_isvalid(c, a), vb = lask__column_isvalid(c, b), r = 0;
         if (c->type == LASK_COL_FLOAT64) {
             double x = ((double *)c->values)[a], y = ((double *)c->values)[b];
-            va = va && !isnan(x); vb = vb && !isnan(y);
-            if (va && vb) r = (x > y) - (x < y);
-        } else if (va && vb) {
-            switch (c->type) {
-            case LASK_COL_BOOL: r = ((uint8_t *)c->values)[a] - ((uint8_t *)c->values)[b]; break;
-            case LASK_COL_STRING: {
-                const int64_t *o = c->values;
-                size_t na = (size_t)(o[a + 1] - o[a]), nb = (size_t)(o[b + 1] - o[b]);
-                r = memcmp(c->strdata + o[a], c->strdata + o[b], na < nb ? na : nb);
-                if (!r) r = (na > nb) - (na < nb);
-                break;
-            }
-            default: {
-                int64_t x = ((int64_t *)c->values)[a], y = ((int64_t *)c->values)[b];
-                r = (x > y) - (x < y);
-            }
-            }
+            va = va && !isnan(x); vb = vb && !isnan(y);   /* NaN sorts as missing */
         }
+        if (va && vb) r = lask__col_cmp(c, a, b);
         if (va != vb) return va ? -1 : 1;     /* missing last, either order */
         if (r) return k->asc[j] ? r : -r;
     }

@@ -23,6 +23,7 @@
 #include "parquet.h"
 #include "thrift_compact.h"
 #include "parquet_filter.h"
+#include "bigmem.h"
 
 /* Limits that turn absurd sizes from a corrupted file into errors instead of
  * huge allocations (the fuzzer builds with smaller ones). */
@@ -911,18 +912,6 @@ static void dec_free(dec *d) {
     lask__pq_buf_free(&d->sdata);
 }
 
-/* Output values of 2 MB or more go on transparent huge pages: a 4 KB
- * first-touch fault costs ~10-30 us on a virtual machine, and one 2 MB page
- * replaces 512 of them. The block stays free()-able like any column's. */
-static void *values_alloc(size_t nb) {
-    const size_t huge = (size_t)2 << 20;
-    if (nb < huge) return malloc(nb);
-    void *p;
-    size_t span = (nb + huge - 1) / huge * huge;
-    if (posix_memalign(&p, huge, span)) return NULL;
-    madvise(p, span, MADV_HUGEPAGE);
-    return p;
-}
 
 /* Decode one column chunk into a new column. */
 static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filelen, lask__column **out) {
@@ -944,7 +933,7 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
         /* Every slot is written by the pages (or the walk fails), so the
          * values need no zeroing. */
         size_t nb = (size_t)(c->coltype == LASK_COL_STRING ? orows + 1 : orows) * (size_t)outwidth(c);
-        void *v = values_alloc(nb);
+        void *v = lask__huge_malloc(nb);
         if (!v) { lask__column_unref(d->out); d->out = NULL; return derr(d, LASK_ENOMEM, "out of memory"); }
         if (c->coltype == LASK_COL_STRING) ((int64_t *)v)[0] = 0;
         free(d->out->values);
