@@ -27,6 +27,7 @@
 #include "frame.h"
 #include "parquet.h"
 #include "parquet_filter.h"
+#include "frame_ops.h"
 
 #define ERRLEN 1024
 
@@ -426,6 +427,52 @@ static int32_t k_read(lask_ctx *ctx, const lask_value *args, int32_t nargs, lask
     if (st) return lask_ctx_error(ctx, err);
     out->type = LASK_CHUNK;
     out->u.c = &fr->h;
+    return LASK_OK;
+}
+
+/* Read + partial group-by in one task: the row group's frame never leaves
+ * the kernel, and its buffers go back to this thread's pool for the next
+ * row group (lask__pq_recycle). */
+static int32_t k_read_groupby(lask_ctx *ctx, const lask_value *args, int32_t nargs, lask_value *out, void *ud) {
+    (void)ud;
+    char err[ERRLEN];
+    if (nargs != 8 || args[6].type != LASK_LIST || args[7].type != LASK_LIST || args[7].len % 3 != 0 ||
+        args[6].len < 1 || args[6].len > 64 || args[7].len / 3 > 256)
+        return lask_ctx_error(ctx, "parquet.read_groupby: expects (path, rowgroup(s), columns, filters, "
+                              "partitions, index, keys, aggs as column/false, op, name triples)");
+    const char *keys[64];
+    lask__agg aggs[256];
+    int32_t nk = args[6].len, na = args[7].len / 3;
+    for (int32_t i = 0; i < nk; i++)
+        if (!(keys[i] = value_str(&args[6].u.items[i], NULL)))
+            return lask_ctx_error(ctx, "parquet.read_groupby: key names must be strings");
+    for (int32_t i = 0; i < na; i++) {
+        const lask_value *t = &args[7].u.items[3 * i];
+        aggs[i].col = t[0].type == LASK_BOOL ? NULL : value_str(&t[0], NULL);
+        aggs[i].op = value_str(&t[1], NULL);
+        aggs[i].out = value_str(&t[2], NULL);
+        if ((!aggs[i].col && t[0].type != LASK_BOOL) || !aggs[i].op || !aggs[i].out)
+            return lask_ctx_error(ctx, "parquet.read_groupby: aggregations are column/false, op, name triples");
+    }
+    readspec s;
+    int32_t st = parse_spec(args, 6, &s, err);
+    lask__frame *fr = NULL;
+    if (st == LASK_ENOMEM) snprintf(err, ERRLEN, "out of memory");
+    if (st == LASK_OK) st = do_read_all(&s, &fr, err);
+    lask__frame *p = NULL;
+    if (st == LASK_OK) {
+        p = lask__groupby_partial(fr, keys, nk, aggs, na);
+        if (!p) {
+            snprintf(err, ERRLEN, "%s: row group %d: groupby: %s", s.path, s.rg + 1, lask__frame_errmsg());
+            st = LASK_EINVAL;
+        }
+        lask__pq_recycle(fr);
+        lask_chunk_unref(&fr->h);
+    }
+    spec_free(&s);
+    if (st) return lask_ctx_error(ctx, err);
+    out->type = LASK_CHUNK;
+    out->u.c = &p->h;
     return LASK_OK;
 }
 
@@ -988,6 +1035,7 @@ int luaopen_lask_core_parquet(lua_State *L) {
     lask_runtime *rt = lask__runtime(L);
     if (rt) {
         lask_register_kernel(rt, "parquet.read_rowgroup", k_read, NULL);
+        lask_register_kernel(rt, "parquet.read_groupby", k_read_groupby, NULL);
         lask_register_kernel(rt, "parquet.write", k_write, NULL);
     }
     return 1;

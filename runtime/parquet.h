@@ -120,6 +120,12 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
                                const uint8_t *buf, int64_t n,
                                lask__frame **out, char *err, size_t errlen);
 
+/* A kernel that consumes the frame it read (e.g. into partial aggregates)
+ * hands the value buffers of f's columns that nothing else references to
+ * this thread's pool before dropping f: the next row group read on this
+ * thread fills them again instead of faulting in fresh memory. */
+void lask__pq_recycle(lask__frame *f);
+
 typedef struct lask__pq_write_opts {
     int32_t codec;                /* PQ_CODEC_NONE/SNAPPY/GZIP/ZSTD */
     int64_t row_group_size;       /* rows per row group (<= 0: 1M) */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -841,6 +842,8 @@ static int32_t walk_pages(dec *d, const uint8_t *buf, int64_t len) {
 /* The scratch buffers of a decoder outlive it in a per-thread cache, so the
  * next chunk decoded on this thread writes into memory that is already
  * mapped: first-touch page faults cost more than decoding here. */
+#define POOL_N 4
+
 typedef struct scratch {
     uint32_t *lev; int64_t levcap;
     uint32_t *idx; int64_t idxcap;
@@ -848,6 +851,9 @@ typedef struct scratch {
     int64_t *tmp64; int64_t tmpcap;
     uint8_t *pbuf; int64_t pbufcap;
     uint8_t *dense; int64_t densecap;
+    /* output value buffers handed back by lask__pq_recycle: kept apart
+     * from the decoder's scratch (scratch_take clears only the above) */
+    void *pool[POOL_N]; size_t poolcap[POOL_N];
 } scratch;
 
 #define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
@@ -864,6 +870,7 @@ static void scratch_free(void *p) {
     free(s->tmp64);
     free(s->pbuf);
     free(s->dense);
+    for (int i = 0; i < POOL_N; i++) free(s->pool[i]);
     free(s);
 }
 
@@ -879,7 +886,62 @@ static void scratch_take(dec *d) {
     d->tmp64 = s->tmp64; d->tmpcap = s->tmpcap;
     d->pbuf = s->pbuf; d->pbufcap = s->pbufcap;
     d->dense = s->dense; d->densecap = s->densecap;
-    memset(s, 0, sizeof *s);
+    s->lev = NULL; s->idx = NULL; s->sv = NULL; s->tmp64 = NULL; s->pbuf = NULL; s->dense = NULL;
+    s->levcap = s->idxcap = s->svcap = s->tmpcap = s->pbufcap = s->densecap = 0;
+}
+
+/* This thread's scratch record, made on first use (NULL when out of
+ * memory: callers then just allocate). */
+static scratch *scratch_self(void) {
+    pthread_once(&scratch_once, scratch_init);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* Output values of nb bytes: the smallest pooled buffer that fits, else a
+ * fresh one. A pooled buffer is already mapped, so filling it costs no page
+ * faults; every pooled buffer came from malloc-compatible allocators, so
+ * the column frees it like any other. */
+static void *values_alloc(size_t nb) {
+    scratch *s = pthread_getspecific(scratch_key);
+    if (s) {
+        int best = -1;
+        for (int i = 0; i < POOL_N; i++)
+            if (s->pool[i] && s->poolcap[i] >= nb && (best < 0 || s->poolcap[i] < s->poolcap[best])) best = i;
+        if (best >= 0) {
+            void *p = s->pool[best];
+            s->pool[best] = NULL;
+            s->poolcap[best] = 0;
+            return p;
+        }
+    }
+    return lask__huge_malloc(nb);
+}
+
+void lask__pq_recycle(lask__frame *f) {
+    if (!f) return;
+    scratch *s = scratch_self();
+    for (int32_t i = 0; i < f->ncols; i++) {
+        lask__column *c = f->cols[i];
+        if (!c || !c->values || c->type == LASK_COL_STRING ||
+            atomic_load_explicit(&c->refs, memory_order_acquire) != 1)
+            continue;
+        size_t cap = (size_t)c->n * (c->type == LASK_COL_BOOL ? 1 : 8);
+        if (!s || cap < ((size_t)256 << 10) || cap > (size_t)SCRATCH_KEEP) continue;
+        /* an empty slot, else the smallest buffer if this one is bigger */
+        int slot = 0;
+        for (int k = 1; k < POOL_N && s->pool[slot]; k++)
+            if (!s->pool[k] || s->poolcap[k] < s->poolcap[slot]) slot = k;
+        if (s->pool[slot] && s->poolcap[slot] >= cap) continue;
+        free(s->pool[slot]);
+        s->pool[slot] = c->values;
+        s->poolcap[slot] = cap;
+        c->values = NULL;
+    }
 }
 
 static void scratch_give(dec *d) {
@@ -933,7 +995,7 @@ static int32_t read_column(dec *d, int fd, const uint8_t *filebuf, int64_t filel
         /* Every slot is written by the pages (or the walk fails), so the
          * values need no zeroing. */
         size_t nb = (size_t)(c->coltype == LASK_COL_STRING ? orows + 1 : orows) * (size_t)outwidth(c);
-        void *v = lask__huge_malloc(nb);
+        void *v = values_alloc(nb);
         if (!v) { lask__column_unref(d->out); d->out = NULL; return derr(d, LASK_ENOMEM, "out of memory"); }
         if (c->coltype == LASK_COL_STRING) ((int64_t *)v)[0] = 0;
         free(d->out->values);

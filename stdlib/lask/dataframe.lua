@@ -787,8 +787,11 @@ function GroupBy:_agg(aggs, opts, sort, level)
     meta = meta, parents = {n}, nparts = split_out,
     needs = function() return {need} end,
     build = function(_, _, pt)
-      local parts = {}
-      for i, t in ipairs(pt[1]) do parts[i] = run_task("groupby-partial", "gb_partial", t, keys, aggs) end
+      -- a source may make the partial aggregates itself (read_parquet)
+      local parts = n.groupby_partials and n.groupby_partials(keys, aggs) or {}
+      if #parts == 0 then
+        for i, t in ipairs(pt[1]) do parts[i] = run_task("groupby-partial", "gb_partial", t, keys, aggs) end
+      end
       if #parts == 0 then
         parts[1] = run_task("groupby-partial", "gb_partial", core.value("meta-" .. core.tokenize(n.names), n.meta), keys, aggs)
       end

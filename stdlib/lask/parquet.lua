@@ -405,7 +405,7 @@ function M.read_parquet(spec, opts, level)
   -- tasks: one per row group (or file), after pruning by statistics
   local colist = core.list(columns)
   local flat = flat_filters(groups)
-  local tasks, bounds = {}, {}
+  local tasks, bounds, reads = {}, {}, {}
   local split = opts.split_row_groups
   if split == nil then split = true end
   for _, f in ipairs(files) do
@@ -439,6 +439,7 @@ function M.read_parquet(spec, opts, level)
       local arg = type(rgsel) == "table" and core.list(rgsel) or rgsel
       local key = "read-parquet-" .. core.tokenize(f.path, rgsel, columns, groups, f.parts, index)
       tasks[#tasks + 1] = core.task(key, "parquet.read_rowgroup", f.path, arg, colist, flat, plist, index)
+      reads[#tasks] = {key, f.path, arg, plist}
       if index then
         local lo, hi
         for _, gi in ipairs(type(rgsel) == "table" and rgsel or {rgsel}) do
@@ -487,7 +488,28 @@ function M.read_parquet(spec, opts, level)
   end
   local meta = {columns = columns, dtypes = dtypes, types = out_types, index = index,
     divisions = divisions, npartitions = #tasks, source = "parquet"}
-  return new_frame(tasks, meta)
+  local df = new_frame(tasks, meta)
+  if #reads == #tasks and type(df) == "table" and type(df._node) == "table" then
+    -- a groupby straight on this frame reads and aggregates each row group
+    -- in one native task (parquet.read_groupby): the row group's columns
+    -- never leave the kernel
+    df._node.groupby_partials = function(keys, aggs)
+      local klist, alist = core.list(keys), {}
+      for _, a in ipairs(aggs) do
+        alist[#alist + 1] = a[1] or false
+        alist[#alist + 1] = a[2]
+        alist[#alist + 1] = a[3]
+      end
+      alist = core.list(alist)
+      local out = {}
+      for i, r in ipairs(reads) do
+        local key = "read-parquet-groupby-" .. core.tokenize(r[1], keys, aggs)
+        out[i] = core.task(key, "parquet.read_groupby", r[2], r[3], colist, flat, r[4], index, klist, alist)
+      end
+      return out
+    end
+  end
+  return df
 end
 
 -- ------------------------------------------------------------ to_parquet
