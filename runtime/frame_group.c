@@ -340,10 +340,10 @@ static lask__frame *group_states(const lask__frame *f, const char *const *keys, 
         }
 #undef STATE
     }
-    free(ids); free(first);
+    lask__group_ids_free(ids); free(first);
     return o;
 fail:
-    free(ids); free(first);
+    lask__group_ids_free(ids); free(first);
     if (o) lask_chunk_unref(&o->h);
     return NULL;
 }

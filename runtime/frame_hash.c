@@ -2,6 +2,7 @@
  *
  * Group ids come from an open-addressing table of (hash, group) slots; a
  * single int64 key (the common case) skips the generic row comparison. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -108,9 +109,68 @@ static int dense_ids(const int64_t *kv, int64_t nrows, int64_t *ids, int64_t **f
     return 0;
 }
 
+/* The ids buffer a thread last gave back (lask__group_ids_free) is kept for
+ * its next call: partial aggregates number the rows of one partition after
+ * another, and refilling mapped memory is much cheaper than faulting in a
+ * fresh buffer each time. `lent` is the buffer handed out last, so a free
+ * knows its size; anything else is simply freed. */
+typedef struct idcache { int64_t *keep, *lent; size_t keepcap, lentcap; } idcache;
+
+#define IDS_KEEP ((size_t)64 << 20)   /* bytes a thread may keep */
+
+static pthread_key_t ids_key;
+static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
+
+static void ids_cache_free(void *p) {
+    idcache *c = p;
+    if (c) free(c->keep);
+    free(c);
+}
+static void ids_init(void) { pthread_key_create(&ids_key, ids_cache_free); }
+
+static idcache *ids_cache(void) {
+    pthread_once(&ids_once, ids_init);
+    idcache *c = pthread_getspecific(ids_key);
+    if (!c && (c = calloc(1, sizeof *c)) && pthread_setspecific(ids_key, c)) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+static int64_t *ids_alloc(size_t n) {
+    idcache *c = ids_cache();
+    int64_t *p;
+    if (c && c->keep && c->keepcap >= n) {
+        p = c->keep;
+        n = c->keepcap;
+        c->keep = NULL;
+        c->keepcap = 0;
+    } else {
+        p = lask__huge_malloc(sizeof *p * n);
+    }
+    if (c && p) { c->lent = p; c->lentcap = n; }
+    return p;
+}
+
+void lask__group_ids_free(int64_t *ids) {
+    if (!ids) return;
+    idcache *c = pthread_getspecific(ids_key);   /* set: ids came from ids_alloc */
+    if (c && c->lent == ids && c->lentcap * sizeof *ids <= IDS_KEEP &&
+        c->lentcap * sizeof *ids >= ((size_t)256 << 10) && c->lentcap > c->keepcap) {
+        free(c->keep);
+        c->keep = ids;
+        c->keepcap = c->lentcap;
+        c->lent = NULL;
+        return;
+    }
+    if (c && c->lent == ids) c->lent = NULL;
+    free(ids);
+}
+
 int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows,
                          int64_t *ngroups, int64_t **firstp) {
-    int64_t *ids = lask__huge_malloc(sizeof *ids * (size_t)(nrows ? nrows : 1));
+    int64_t *ids = ids_alloc((size_t)(nrows ? nrows : 1));
     int64_t fcap = 1024, ng = 0;
     int64_t *first = malloc(sizeof *first * (size_t)fcap);
     uint64_t cap = 1024;
@@ -170,7 +230,7 @@ int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows
     *firstp = first;
     return ids;
 oom:
-    free(ids); free(first); free(tab);
+    lask__group_ids_free(ids); free(first); free(tab);
     lask__frame_seterr("out of memory");
     return NULL;
 }

@@ -113,6 +113,9 @@ int lask__row_equal(lask__column *const *a, int64_t ra, lask__column *const *b, 
  * appearance. Missing keys form their own group. */
 int64_t *lask__group_ids(lask__column *const *keys, int32_t nkeys, int64_t nrows,
                          int64_t *ngroups, int64_t **first);
+/* Free group ids (free() works too): the buffer is kept for this thread's
+ * next lask__group_ids, so it is not faulted in afresh. */
+void lask__group_ids_free(int64_t *ids);
 
 /* ---- groupby (frame_group.c) */
 
