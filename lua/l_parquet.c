@@ -458,7 +458,11 @@ static int32_t k_read_groupby(lask_ctx *ctx, const lask_value *args, int32_t nar
     int32_t st = parse_spec(args, 6, &s, err);
     lask__frame *fr = NULL;
     if (st == LASK_ENOMEM) snprintf(err, ERRLEN, "out of memory");
-    if (st == LASK_OK) st = do_read_all(&s, &fr, err);
+    if (st == LASK_OK) {
+        lask__pq_lend_begin();
+        st = do_read_all(&s, &fr, err);
+        if (st) lask__pq_recycle(NULL);
+    }
     lask__frame *p = NULL;
     if (st == LASK_OK) {
         p = lask__groupby_partial(fr, keys, nk, aggs, na);

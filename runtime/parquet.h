@@ -120,10 +120,13 @@ int32_t lask__pq_read_rowgroup(const lask__pq_file *f, int32_t rg,
                                const uint8_t *buf, int64_t n,
                                lask__frame **out, char *err, size_t errlen);
 
-/* A kernel that consumes the frame it read (e.g. into partial aggregates)
- * hands the value buffers of f's columns that nothing else references to
- * this thread's pool before dropping f: the next row group read on this
- * thread fills them again instead of faulting in fresh memory. */
+/* A kernel that consumes the frame it reads (e.g. into partial
+ * aggregates) calls lask__pq_lend_begin before reading, then
+ * lask__pq_recycle(f) before dropping f (f may be NULL after a failed
+ * read): the value buffers the reads on this thread allocated meanwhile
+ * that nothing else references go back to this thread's pool, and the
+ * next read fills them again instead of faulting in fresh memory. */
+void lask__pq_lend_begin(void);
 void lask__pq_recycle(lask__frame *f);
 
 typedef struct lask__pq_write_opts {

@@ -842,7 +842,8 @@ static int32_t walk_pages(dec *d, const uint8_t *buf, int64_t len) {
 /* The scratch buffers of a decoder outlive it in a per-thread cache, so the
  * next chunk decoded on this thread writes into memory that is already
  * mapped: first-touch page faults cost more than decoding here. */
-#define POOL_N 4
+#define POOL_N 6
+#define LENT_N 32
 
 typedef struct scratch {
     uint32_t *lev; int64_t levcap;
@@ -854,6 +855,8 @@ typedef struct scratch {
     /* output value buffers handed back by lask__pq_recycle: kept apart
      * from the decoder's scratch (scratch_take clears only the above) */
     void *pool[POOL_N]; size_t poolcap[POOL_N];
+    int lending, nlent;           /* buffers values_alloc lent meanwhile */
+    void *lent[LENT_N]; size_t lentcap[LENT_N];
 } scratch;
 
 #define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
@@ -902,36 +905,60 @@ static scratch *scratch_self(void) {
     return s;
 }
 
-/* Output values of nb bytes: the smallest pooled buffer that fits, else a
- * fresh one. A pooled buffer is already mapped, so filling it costs no page
- * faults; every pooled buffer came from malloc-compatible allocators, so
- * the column frees it like any other. */
+/* Output values of nb bytes. While this thread lends (between
+ * lask__pq_lend_begin and lask__pq_recycle), the smallest pooled buffer
+ * that fits, else a fresh one with some slack (row groups differ a little
+ * in size), and the buffer is noted as lent with its capacity. Pooled
+ * buffers are already mapped, so filling them costs no page faults; every
+ * one came from malloc-compatible allocators, so a column frees it like
+ * any other. */
 static void *values_alloc(size_t nb) {
     scratch *s = pthread_getspecific(scratch_key);
-    if (s) {
-        int best = -1;
-        for (int i = 0; i < POOL_N; i++)
-            if (s->pool[i] && s->poolcap[i] >= nb && (best < 0 || s->poolcap[i] < s->poolcap[best])) best = i;
-        if (best >= 0) {
-            void *p = s->pool[best];
-            s->pool[best] = NULL;
-            s->poolcap[best] = 0;
-            return p;
+    if (!s || !s->lending) return lask__huge_malloc(nb);
+    int best = -1;
+    for (int i = 0; i < POOL_N; i++)
+        if (s->pool[i] && s->poolcap[i] >= nb && (best < 0 || s->poolcap[i] < s->poolcap[best])) best = i;
+    void *p;
+    size_t cap = nb;
+    if (best >= 0) {
+        p = s->pool[best];
+        cap = s->poolcap[best];
+        s->pool[best] = NULL;
+        s->poolcap[best] = 0;
+    } else {
+        if (nb >= ((size_t)1 << 20)) {
+            const size_t huge = (size_t)2 << 20;
+            cap = (nb + nb / 8 + huge - 1) / huge * huge;
         }
+        if (!(p = lask__huge_malloc(cap))) return NULL;
     }
-    return lask__huge_malloc(nb);
+    if (s->nlent < LENT_N) {
+        s->lent[s->nlent] = p;
+        s->lentcap[s->nlent++] = cap;
+    }
+    return p;
+}
+
+void lask__pq_lend_begin(void) {
+    scratch *s = scratch_self();
+    if (!s) return;
+    s->lending = 1;
+    s->nlent = 0;
 }
 
 void lask__pq_recycle(lask__frame *f) {
-    if (!f) return;
-    scratch *s = scratch_self();
-    for (int32_t i = 0; i < f->ncols; i++) {
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s || !s->lending) return;
+    for (int32_t i = 0; f && i < f->ncols; i++) {
         lask__column *c = f->cols[i];
-        if (!c || !c->values || c->type == LASK_COL_STRING ||
-            atomic_load_explicit(&c->refs, memory_order_acquire) != 1)
-            continue;
-        size_t cap = (size_t)c->n * (c->type == LASK_COL_BOOL ? 1 : 8);
-        if (!s || cap < ((size_t)256 << 10) || cap > (size_t)SCRATCH_KEEP) continue;
+        if (!c || !c->values || atomic_load_explicit(&c->refs, memory_order_acquire) != 1) continue;
+        int j = 0;
+        while (j < s->nlent && s->lent[j] != c->values) j++;
+        if (j == s->nlent) continue;   /* not from values_alloc in this lending */
+        size_t cap = s->lentcap[j];
+        s->lent[j] = NULL;
+        size_t used = (size_t)c->n * (c->type == LASK_COL_BOOL ? 1 : 8) + (c->type == LASK_COL_STRING ? 8 : 0);
+        if (cap > (size_t)SCRATCH_KEEP || cap < used) continue;
         /* an empty slot, else the smallest buffer if this one is bigger */
         int slot = 0;
         for (int k = 1; k < POOL_N && s->pool[slot]; k++)
@@ -942,6 +969,8 @@ void lask__pq_recycle(lask__frame *f) {
         s->poolcap[slot] = cap;
         c->values = NULL;
     }
+    s->lending = 0;
+    s->nlent = 0;
 }
 
 static void scratch_give(dec *d) {
