@@ -29,6 +29,32 @@ local function rmtree(d) os.execute("rm -rf '" .. d .. "'") end
 
 local function tab(df) return pqc.to_table(df:compute{scheduler = "sync"}) end
 
+-- the same groupby with the read fused into it (parquet.read_groupby)
+-- and without (a pass-through step in between keeps the generic tasks)
+local function kernels(df)
+  local seen = {}
+  core.walk(df:__lask_tasks(), function(_, kernel) seen[kernel] = (seen[kernel] or 0) + 1 end)
+  return seen
+end
+local function same_frames(a, b, what)
+  local ta, tb = pqc.to_table(a), pqc.to_table(b)
+  assert.are.same(tb.names, ta.names, what)
+  assert.are.same(tb.types, ta.types, what)
+  assert.are.equal(tb.nrows, ta.nrows, what)
+  for _, c in ipairs(tb.names) do
+    for r = 1, tb.nrows do assert.are.equal(tb.columns[c][r], ta.columns[c][r], what .. " column " .. c) end
+  end
+end
+local function fused_vs_plain(path, ropts, keys, spec, sched)
+  local df = pq.read_parquet(path, ropts)
+  local fused = df:groupby(keys):agg(spec)
+  assert.is_truthy(kernels(fused)["parquet.read_groupby"], "the groupby reads through parquet.read_groupby")
+  local plain = df:map_partitions(function(p) return p end):groupby(keys):agg(spec)
+  assert.is_nil(kernels(plain)["parquet.read_groupby"])
+  local o = {scheduler = sched or "sync"}
+  return fused:compute(o), plain:compute(o)
+end
+
 -- expected.csv as rows of strings, keyed by id
 local function expected()
   local rows = {}
@@ -162,6 +188,44 @@ describe("read_parquet", function()
         end
       end
     end
+  end)
+
+  it("reads and aggregates each row group in one task, with the same result", function()
+    local spec = {x = {"sum", "mean", "count", "min", "max", "std", "first", "last"},
+      id = {"nunique", "size", "var"}, label = {"min", "max", "count"}, f32 = "mean"}
+    local filters = {
+      false,
+      {{"x", ">", 500}},
+      {{{"x", "<=", 10.5}}, {{"id", ">=", 5000}, {"flag", "=", true}}},
+      {{"cat", "=", "gamma"}, {"x", ">", 100}},
+    }
+    for _, file in ipairs{"snappy", "gzip", "zstd", "uncompressed", "v2pages", "rowgroups"} do
+      for fi, filt in ipairs(filters) do
+        for _, keys in ipairs{"k32", "cat", {"flag", "k32"}} do
+          local ropts = {columns = {"id", "k32", "x", "f32", "flag", "cat", "label"}, filters = filt or nil}
+          local a, b = fused_vs_plain(FIX .. "/" .. file .. ".parquet", ropts, keys, spec,
+            fi % 2 == 0 and "threads" or "sync")
+          same_frames(a, b, ("%s filter %d keys %s"):format(file, fi, type(keys) == "table" and table.concat(keys, ",") or keys))
+        end
+      end
+    end
+    -- hive columns as keys, several row groups per task, everything pruned
+    local a, b = fused_vs_plain(FIX .. "/hive", {filters = {{"x", ">", 100}}}, "k32", {x = {"mean", "count"}})
+    same_frames(a, b, "hive")
+    assert.is_true(a:nrows() > 1)
+    a, b = fused_vs_plain(FIX .. "/rowgroups.parquet", {split_row_groups = false, filters = {{"id", "<", 3000}}},
+      "cat", {x = "sum"})
+    same_frames(a, b, "split_row_groups = false")
+    local df = pq.read_parquet(FIX .. "/rowgroups.parquet", {filters = {{"id", ">", 1e9}}})
+    local r = df:groupby("k32"):agg{x = "sum"}:compute()
+    assert.are.equal(0, r:nrows())
+  end)
+
+  it("names the file and row group when a fused groupby fails", function()
+    local df = pq.read_parquet(FIX .. "/snappy.parquet", {columns = {"label", "k32"}})
+    local ok, err = pcall(function() return df:groupby("k32"):agg{label = "sum"}:compute() end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("sum", 1, true))
   end)
 
   it("reads hive directories as typed columns and prunes them without opening files", function()
@@ -310,6 +374,34 @@ describe("to_parquet", function()
     assert.are.equal("id", back.index)
     assert.are.equal(back.npartitions + 1, #back.divisions)
     assert.is_nil(pq.read_parquet(d, {index = false}).index)
+    rmtree(d)
+  end)
+
+  it("reuses buffers across big row groups of a fused groupby, with nulls and dictionaries", function()
+    -- row groups whose columns pass 1 MB (pooled buffers with slack), of
+    -- different sizes, read on two threads, against the unfused reading
+    local d = tmpdir("pool")
+    local n = 400000
+    local key, y, z, lab = {}, {}, {}, {}
+    for i = 1, n do
+      key[i] = (i * 7919) % 101
+      y[i] = (i % 13 == 0) and nil or (i * 0.37) % 1000
+      z[i] = i
+      lab[i] = "v" .. (i % 5)
+    end
+    local F = require "lask.core.frame"
+    local dd = require "lask.dataframe"
+    local fr = F.frame({key = key, y = y, z = z, lab = lab}, {columns = {"key", "y", "z", "lab"}})
+    pq.to_parquet(dd.from_frame(fr), d, {row_group_size = 150000, scheduler = "sync"})
+    assert.are.equal(3, #pq.read_footer(d .. "/part.0.parquet").row_groups)
+    for _, filt in ipairs{false, {{"z", ">", 12345}}, {{"y", "<", 300}}} do
+      for _ = 1, 3 do
+        local a, b = fused_vs_plain(d, {filters = filt or nil}, "key",
+          {y = {"mean", "count", "max"}, z = "sum", lab = "nunique"}, "threads")
+        same_frames(a, b, "pool")
+        assert.are.equal(101, a:nrows())
+      end
+    end
     rmtree(d)
   end)
 
