@@ -200,7 +200,7 @@ static int32_t read_pagewise(const lask__pq_file *f, const readspec *s,
             i = j;
         }
     }
-    for (int64_t r = 0; r < nrows; r++) nkeep += keep[r];
+    nkeep = lask__pq_count_kept(keep, nrows);
     /* filter columns asked for output are read again, masked */
     const char **rd = calloc((size_t)nout + 1, sizeof *rd);
     if (!rd) goto oom;

@@ -87,14 +87,18 @@ void lask__pq_close(lask__pq_file *f);
 /* Column position by name, or -1. */
 int32_t lask__pq_find(const lask__pq_file *f, const char *name);
 
-/* The same keeping only rows r with keep[r] != 0 (keep holds the row
- * group's num_rows flags, nkeep of them set): values are decoded page by
- * page into reused buffers and only kept rows reach the frame. */
+/* The same keeping only rows r with keep[r] == 1 (keep holds the row
+ * group's num_rows flags, each 0 or 1, nkeep of them set): values are
+ * decoded page by page into reused buffers and only kept rows reach the
+ * frame. */
 int32_t lask__pq_read_rowgroup_masked(const lask__pq_file *f, int32_t rg,
                                       const char *const *cols, int32_t ncols,
                                       const uint8_t *keep, int64_t nkeep,
                                       const uint8_t *buf, int64_t n,
                                       lask__frame **out, char *err, size_t errlen);
+
+/* How many of the n flags (each 0 or 1) are set, eight at a time. */
+int64_t lask__pq_count_kept(const uint8_t *keep, int64_t n);
 
 struct lask__pq_pred;
 /* Test predicates p[0..n) (parquet_filter.h) on row group rg page by page:

@@ -518,6 +518,17 @@ static int32_t read_dict(dec *d, const pagehdr *h, uint8_t *page, int64_t len) {
     return LASK_OK;
 }
 
+int64_t lask__pq_count_kept(const uint8_t *keep, int64_t n) {
+    int64_t c = 0, k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, keep + k, 8);
+        c += __builtin_popcountll(w);   /* one bit per kept row */
+    }
+    for (; k < n; k++) c += keep[k];
+    return c;
+}
+
 /* Put present values (already dense at the page's first row) in place. */
 static int32_t spread(dec *d, const uint32_t *lev, int64_t nv, int64_t present) {
     if (present == nv) return LASK_OK;
@@ -569,7 +580,7 @@ static int32_t emit_kept(dec *d, const uint32_t *lev, int64_t nv, int64_t presen
     const uint8_t *keep = d->keep + d->row;
     int64_t kept = 0, kept_present = 0;
     if (!lev) {
-        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        kept = lask__pq_count_kept(keep, nv);
         kept_present = kept;
     } else {
         for (int64_t k = 0; k < nv; k++) {
@@ -706,13 +717,20 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         if (lask__pq_rle_read(&r, d->idx, nv)) return derr(d, LASK_EFORMAT, "corrupted dictionary indices");
         const uint32_t *idx = d->idx;
         uint32_t top = 0;
-        for (int64_t k = 0; k < nv; k++) top = idx[k] > top ? idx[k] : top;
+        {   /* four running maxima: no loop-carried dependency on one */
+            uint32_t t[4] = {0, 0, 0, 0};
+            int64_t k = 0;
+            for (; k + 4 <= nv; k += 4)
+                for (int j = 0; j < 4; j++) t[j] = idx[k + j] > t[j] ? idx[k + j] : t[j];
+            for (; k < nv; k++) t[0] = idx[k] > t[0] ? idx[k] : t[0];
+            for (int j = 0; j < 4; j++) top = t[j] > top ? t[j] : top;
+        }
         if ((uint64_t)top >= (uint64_t)d->dict_n)
             return derr(d, LASK_EFORMAT, "dictionary index %u out of range (dictionary has %lld values)",
                         top, (long long)d->dict_n);
         const uint8_t *keep = d->keep + d->row;
         int64_t kept = 0;
-        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        kept = lask__pq_count_kept(keep, nv);
         if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
         const int64_t *dv = d->dict;
         int64_t *dst = (int64_t *)d->out->values + d->orow, m = 0;
@@ -730,7 +748,7 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         if ((end - p) / 8 < nv) return derr(d, LASK_EFORMAT, "truncated PLAIN values");
         const uint8_t *keep = d->keep + d->row;
         int64_t kept = 0;
-        for (int64_t k = 0; k < nv; k++) kept += keep[k];
+        kept = lask__pq_count_kept(keep, nv);
         if (kept > d->nkeep - d->orow) return derr(d, LASK_EFORMAT, "row mask longer than the output");
         int64_t *dst = (int64_t *)d->out->values + d->orow, m = 0;
         for (int64_t k = 0; k < nv && m < kept; k++) {
