@@ -98,10 +98,13 @@ static int pass(const lask__column *c, int64_t r, const lask__pq_pred *p) {
 }
 
 /* Tight loops for the common case: one value, no missing rows, a number
- * column. grp[r] &= (row r passes). Returns 0 when not applicable. */
+ * column. grp[r] &= (row r passes), or grp[r] = (row r passes) when
+ * assign (one pass over grp instead of setting it first). Returns 0 when
+ * not applicable. */
 #define PQ_LOOP(T, vals, cond) do { const T *v_ = (const T *)(vals); \
-    for (int64_t r = 0; r < n; r++) grp[r] &= (uint8_t)(cond); } while (0)
-static int fast_pred(const lask__column *c, const lask__pq_pred *p, uint8_t *grp, int64_t n) {
+    if (assign) for (int64_t r = 0; r < n; r++) grp[r] = (uint8_t)(cond); \
+    else for (int64_t r = 0; r < n; r++) grp[r] &= (uint8_t)(cond); } while (0)
+static int fast_pred(const lask__column *c, const lask__pq_pred *p, uint8_t *grp, int64_t n, int assign) {
     if (c->valid || p->op == PQ_OP_IN || p->nvals != 1) return 0;
     const lask__pq_scalar *s = &p->vals[0];
     if (c->type == LASK_COL_FLOAT64 && (s->type == PQ_S_FLOAT || s->type == PQ_S_INT)) {
@@ -149,8 +152,7 @@ void lask__pq_pred_rows(int32_t coltype, const void *vals, const uint32_t *lev, 
     c.values = (void *)vals;
     if (!lev) {
         c.n = n;
-        memset(out, 1, (size_t)n);
-        if (fast_pred(&c, p, out, n)) return;
+        if (fast_pred(&c, p, out, n, 1)) return;
         for (int64_t r = 0; r < n; r++) out[r] = (uint8_t)pass(&c, r, p);
         return;
     }
@@ -240,7 +242,7 @@ int32_t lask__pq_mask(const lask__frame *f, const lask__pq_pred *p, int32_t n,
         memset(grp, 1, (size_t)f->nrows);
         for (; j < n && p[j].group == g; j++) {
             const lask__column *c = f->cols[lask__frame_find(f, p[j].col)];
-            if (fast_pred(c, &p[j], grp, f->nrows)) continue;
+            if (fast_pred(c, &p[j], grp, f->nrows, 0)) continue;
             for (int64_t r = 0; r < f->nrows; r++)
                 if (grp[r]) grp[r] = (uint8_t)pass(c, r, &p[j]);
         }
