@@ -10,6 +10,11 @@
  *     partitions: nil or a flat list name, present, value, ... of constant
  *     columns (present false: missing);
  *     index: the index column's name or nil. -> a frame chunk
+ *   parquet.read_groupby(path, rowgroup, columns, filters, partitions, index,
+ *                        keys, aggs)
+ *     the same read, then the partial aggregates of a groupby on it (the
+ *     frame lask.core.frame's groupby_partial gives); keys: list of names;
+ *     aggs: flat list column (false for size), op, name, ... -> a frame chunk
  *   parquet.write(frame, path, compression, row_group_size, partition_on,
  *                 filename) -> nil
  *     without partition_on, path is the file; with it (a list of column
