@@ -116,7 +116,7 @@ static int dense_ids(const int64_t *kv, int64_t nrows, int64_t *ids, int64_t **f
  * knows its size; anything else is simply freed. */
 typedef struct idcache { int64_t *keep, *lent; size_t keepcap, lentcap; } idcache;
 
-#define IDS_KEEP ((size_t)64 << 20)   /* bytes a thread may keep */
+#define IDS_KEEP ((size_t)32 << 20)   /* bytes a thread may keep */
 
 static pthread_key_t ids_key;
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;

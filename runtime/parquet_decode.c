@@ -878,6 +878,7 @@ typedef struct scratch {
 } scratch;
 
 #define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
+#define POOL_KEEP ((size_t)64 << 20)       /* ... and in pooled values */
 
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
@@ -976,12 +977,15 @@ void lask__pq_recycle(lask__frame *f) {
         size_t cap = s->lentcap[j];
         s->lent[j] = NULL;
         size_t used = (size_t)c->n * (c->type == LASK_COL_BOOL ? 1 : 8) + (c->type == LASK_COL_STRING ? 8 : 0);
-        if (cap > (size_t)SCRATCH_KEEP || cap < used) continue;
+        if (cap < used) continue;
         /* an empty slot, else the smallest buffer if this one is bigger */
         int slot = 0;
+        size_t total = 0;
+        for (int k = 0; k < POOL_N; k++) total += s->poolcap[k];
         for (int k = 1; k < POOL_N && s->pool[slot]; k++)
             if (!s->pool[k] || s->poolcap[k] < s->poolcap[slot]) slot = k;
         if (s->pool[slot] && s->poolcap[slot] >= cap) continue;
+        if (total - s->poolcap[slot] + cap > POOL_KEEP) continue;
         free(s->pool[slot]);
         s->pool[slot] = c->values;
         s->poolcap[slot] = cap;
