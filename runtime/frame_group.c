@@ -278,6 +278,19 @@ static int known_op(const char *op) {
     return 0;
 }
 
+/* Per-group counts of present values already made in this grouping, by
+ * input column: mean and count of one column count it once. */
+typedef struct counts { int32_t n; const lask__column *col[8]; lask__column *cnt[8]; } counts;
+
+static lask__column *raw_count(const lask__column *c, const int64_t *ids, int64_t nrows, int64_t ng,
+                               counts *k) {
+    for (int32_t i = 0; i < k->n; i++)
+        if (k->col[i] == c) return lask__column_ref(k->cnt[i]);
+    lask__column *o = st_count(c, ids, nrows, ng);
+    if (o && k->n < 8) { k->col[k->n] = c; k->cnt[k->n++] = o; }
+    return o;
+}
+
 /* Group f by keys; merge = 0 from raw columns, 1 from state columns. */
 static lask__frame *group_states(const lask__frame *f, const char *const *keys, int32_t nkeys,
                                  const lask__agg *aggs, int32_t naggs, int merge) {
@@ -290,6 +303,7 @@ static lask__frame *group_states(const lask__frame *f, const char *const *keys, 
         ncols += nstates(aggs[a].op);
     }
     int64_t ng, *first;
+    counts counted[1] = {{0}};
     int64_t *ids = lask__group_ids(kc, nkeys, f->nrows, &ng, &first);
     if (!ids) return NULL;
     lask__frame *o = lask__frame_new(ncols, ng);
@@ -312,7 +326,7 @@ static lask__frame *group_states(const lask__frame *f, const char *const *keys, 
             if (!(c = STATE(s0))) { lask__frame_seterr("groupby combine: partial aggregates lack '%s' of '%s'", s0, out); goto fail; }
         }
         if (!strcmp(op, "sum")) { if (add(&b, out, "sum", st_sum(c, ids, ng))) goto fail; }
-        else if (!strcmp(op, "count")) { if (add(&b, out, "count", merge ? st_sum(c, ids, ng) : st_count(c, ids, f->nrows, ng))) goto fail; }
+        else if (!strcmp(op, "count")) { if (add(&b, out, "count", merge ? st_sum(c, ids, ng) : raw_count(c, ids, f->nrows, ng, counted))) goto fail; }
         else if (!strcmp(op, "size")) { if (add(&b, out, "size", merge ? st_sum(c, ids, ng) : st_count(NULL, ids, f->nrows, ng))) goto fail; }
         else if (!strcmp(op, "mean")) {
             lask__column *cnt = merge ? STATE("count") : c;
@@ -324,7 +338,7 @@ static lask__frame *group_states(const lask__frame *f, const char *const *keys, 
             lask__column *s = st_sum(c, ids, ng);
             if (s && s->type != LASK_COL_FLOAT64) { lask__column *t = lask__col_astype(s, LASK_COL_FLOAT64); lask__column_unref(s); s = t; }
             if (add(&b, out, "sum", s)) goto fail;
-            if (add(&b, out, "count", merge ? st_sum(cnt, ids, ng) : st_count(c, ids, f->nrows, ng))) goto fail;
+            if (add(&b, out, "count", merge ? st_sum(cnt, ids, ng) : raw_count(c, ids, f->nrows, ng, counted))) goto fail;
         } else if (!strcmp(op, "var") || !strcmp(op, "std")) {
             lask__column *n, *m, *m2;
             int st = merge ? st_moments(NULL, c, STATE("mean"), STATE("m2"), ids, f->nrows, ng, &n, &m, &m2)
