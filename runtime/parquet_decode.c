@@ -718,12 +718,18 @@ static int32_t data_page(dec *d, const pagehdr *h, const uint8_t *p, const uint8
         const uint32_t *idx = d->idx;
         uint32_t top = 0;
         {   /* four running maxima: no loop-carried dependency on one */
-            uint32_t t[4] = {0, 0, 0, 0};
+            uint32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
             int64_t k = 0;
-            for (; k + 4 <= nv; k += 4)
-                for (int j = 0; j < 4; j++) t[j] = idx[k + j] > t[j] ? idx[k + j] : t[j];
-            for (; k < nv; k++) t[0] = idx[k] > t[0] ? idx[k] : t[0];
-            for (int j = 0; j < 4; j++) top = t[j] > top ? t[j] : top;
+            for (; k + 4 <= nv; k += 4) {
+                t0 = idx[k] > t0 ? idx[k] : t0;
+                t1 = idx[k + 1] > t1 ? idx[k + 1] : t1;
+                t2 = idx[k + 2] > t2 ? idx[k + 2] : t2;
+                t3 = idx[k + 3] > t3 ? idx[k + 3] : t3;
+            }
+            for (; k < nv; k++) t0 = idx[k] > t0 ? idx[k] : t0;
+            t0 = t1 > t0 ? t1 : t0;
+            t2 = t3 > t2 ? t3 : t2;
+            top = t2 > t0 ? t2 : t0;
         }
         if ((uint64_t)top >= (uint64_t)d->dict_n)
             return derr(d, LASK_EFORMAT, "dictionary index %u out of range (dictionary has %lld values)",

@@ -104,10 +104,22 @@ int lask__pq_rle_read(lask__pq_rle *r, uint32_t *out, int64_t n) {
         int64_t take = r->run < n ? r->run : n;
         if (r->packed) {
             int w = r->bw;
-            if (w == 0) memset(out, 0, (size_t)take * sizeof *out);
-            else
-                for (int64_t i = 0; i < take; i++, r->bitpos += w)
-                    out[i] = (uint32_t)bits_at(r->pk, r->pkbytes, r->bitpos, w);
+            if (w == 0) {
+                memset(out, 0, (size_t)take * sizeof *out);
+            } else {
+                /* while 8 bytes from the value's first byte are inside the
+                 * run, one unaligned load per value and no bounds test */
+                const uint8_t *pk = r->pk;
+                const uint64_t mask = (UINT64_C(1) << w) - 1;
+                int64_t pos = r->bitpos, i = 0, last = (r->pkbytes - 8) * 8;
+                for (; i < take && pos <= last; i++, pos += w) {
+                    uint64_t x;
+                    memcpy(&x, pk + (pos >> 3), 8);   /* little-endian hosts only */
+                    out[i] = (uint32_t)((x >> (pos & 7)) & mask);
+                }
+                for (; i < take; i++, pos += w) out[i] = (uint32_t)bits_at(pk, r->pkbytes, pos, w);
+                r->bitpos = pos;
+            }
         } else {
             uint32_t v = (uint32_t)r->value;
             for (int64_t i = 0; i < take; i++) out[i] = v;

@@ -662,6 +662,45 @@ TEST(recycled_buffers_are_refilled) {
     lask_chunk_unref(&src->h);
 }
 
+TEST(rle_hybrid_every_width) {
+    /* every bit width, runs and bit-packed stretches, read back in pieces
+     * of odd sizes (the fast path stops 8 bytes before a run's end) */
+    uint64_t seed = 88172645463325252ULL;
+    for (int bw = 1; bw <= 32; bw++) {
+        int64_t n = 1000 + bw * 37;
+        uint32_t *v = malloc(sizeof *v * (size_t)n), *got = malloc(sizeof *got * (size_t)n);
+        uint32_t mask = bw == 32 ? UINT32_MAX : (UINT32_C(1) << bw) - 1;
+        for (int64_t i = 0; i < n; i++) {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+            v[i] = (i / 50) % 3 == 1 ? v[i > 0 ? i - 1 : 0] & mask : (uint32_t)seed & mask;
+        }
+        lask__pq_buf b = {0};
+        lask__pq_rle_encode(&b, v, n, bw);
+        CHECK(!b.oom);
+        lask__pq_rle r;
+        lask__pq_rle_init(&r, b.p, b.p + b.len, bw);
+        int64_t at = 0, piece = 1;
+        int ok = 1;
+        while (at < n) {
+            int64_t k = piece < n - at ? piece : n - at;
+            if (lask__pq_rle_read(&r, got + at, k)) { ok = 0; break; }
+            at += k;
+            piece = piece * 3 % 97 + 1;
+        }
+        for (int64_t i = 0; ok && i < n; i++) ok = got[i] == v[i];
+        if (!ok) fprintf(stderr, "bit width %d: values differ\n", bw);
+        CHECK(ok);
+        /* asking past the end of the data is an error, not a read past it */
+        lask__pq_rle_init(&r, b.p, b.p + b.len, bw);
+        uint32_t *more = malloc(sizeof *more * (size_t)(n + 64));
+        CHECK(lask__pq_rle_read(&r, more, n + 64) != 0);
+        free(more);
+        lask__pq_buf_free(&b);
+        free(v);
+        free(got);
+    }
+}
+
 /* ------------------------------------------------------------ row filters */
 
 static int64_t count_pass(lask__frame *f, const char *col, const char *op, lask__pq_scalar v) {
@@ -907,6 +946,7 @@ int main(void) {
     RUN(masked_reads_match_full_reads);
     RUN(masked_reads_of_our_files);
     RUN(recycled_buffers_are_refilled);
+    RUN(rle_hybrid_every_width);
     if (!skipped) return harness_done();
     printf("%d passed, %d failed, %d skipped\n", harness_passed, harness_failed, skipped);
     return harness_failed ? 1 : 0;
