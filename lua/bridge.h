@@ -59,4 +59,14 @@ void lask__decode(lua_State *L, const char *p, int64_t n); /* pushes it */
 /* The runtime of this Lua state (the main state's, also in workers). */
 lask_runtime *lask__runtime(lua_State *L);
 
+/* Pushes a sequence of the distinct constant string keys `k` that the Lua
+ * function at idx reads as `arg1.k` (GETFIELD on register 0), if that is the
+ * ONLY way the function uses its first parameter; pushes nil otherwise
+ * (C function, vararg function, no parameters, any other use of the first
+ * parameter, a closure capturing it, a dump it cannot parse). Never raises
+ * except on memory errors. (lua/fnfields.c) */
+int lask__fn_fields(lua_State *L, int idx);
+/* core.fn_fields(fn [, "ops"]): the binding of lask__fn_fields. */
+int lask__l_fn_fields(lua_State *L);
+
 #endif
