@@ -67,8 +67,8 @@ static const opinfo ops[] = {
 };
 #define NOPS ((int)(sizeof ops / sizeof ops[0]))
 enum { OP_LOADK = 3, OP_GETTABLE = 12, OP_GETFIELD = 14, OP_JMP = 56,
-       OP_TEST = 66, OP_FORLOOP = 73, OP_FORPREP, OP_TFORPREP, OP_TFORCALL,
-       OP_TFORLOOP };
+       OP_EQ = 57, OP_TEST = 66, OP_TESTSET = 67, OP_FORLOOP = 73, OP_FORPREP,
+       OP_TFORPREP, OP_TFORCALL, OP_TFORLOOP };
 
 #define GET_OP(i) ((int)((i) & 0x7f))
 #define GET_A(i)  ((int)(((i) >> 7) & 0xff))
@@ -246,6 +246,14 @@ static int analyse(lua_State *L, const proto *f) {
             if (t < 0 || t > n) return 0;
             target[t] = 1;
         }
+        /* lvm.c runs these followers without looking at their opcode, so
+         * insist on what the compiler emits: tests take the next JMP, a
+         * TFORPREP lands on TFORCALL, which goes on to TFORLOOP. */
+        if (op >= OP_EQ && op <= OP_TESTSET
+            && (pc + 1 >= n || GET_OP(insn(f, pc + 1)) != OP_JMP)) return 0;
+        if (op == OP_TFORPREP && (t >= n || GET_OP(insn(f, t)) != OP_TFORCALL)) return 0;
+        if (op == OP_TFORCALL
+            && (pc + 1 >= n || GET_OP(insn(f, pc + 1)) != OP_TFORLOOP)) return 0;
         if (ops[op].f & SKIP) target[pc + 2] = 1;
     }
     lua_newtable(L);                   /* the list */

@@ -149,7 +149,11 @@ describe("core.fn_fields", function()
       function(r) return r + 1 end,
       function(r) return r.x.y, t[r] end,
       function(r) local x <close> = r end,
+      -- the key register is loaded just before, but control may also come
+      -- from a jump (if, numeric for exit, and/or) carrying another key
       function(r, c) local key = "x"; if c then key = "y" end return r[key] end,
+      function(r, c) local key = "x"; for _ = 1, c do key = "y" end return r[key] end,
+      function(r, c) local key = c and "x" or "y" return r[key] end,
       function(r) local key = 1.5 return r[key] end,
       function(...) return (...).x end,
       function(r, ...) return r.x end,
