@@ -64,7 +64,9 @@ lask_runtime *lask__runtime(lua_State *L);
  * ONLY way the function uses its first parameter; pushes nil otherwise
  * (C function, vararg function, no parameters, any other use of the first
  * parameter, a closure capturing it, a dump it cannot parse). Never raises
- * except on memory errors. (lua/fnfields.c) */
+ * except on memory errors. A key longer than 40 bytes, which 5.4 reads as
+ * LOADK + GETTABLE instead of GETFIELD, counts as a constant key too.
+ * (lua/fnfields.c) */
 int lask__fn_fields(lua_State *L, int idx);
 /* core.fn_fields(fn [, "ops"]): the binding of lask__fn_fields. */
 int lask__l_fn_fields(lua_State *L);

@@ -315,6 +315,7 @@ int lask__fn_fields(lua_State *L, int idx) {
     proto f;
     int top = lua_gettop(L);
     idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "fn_fields");
     if (dump(L, idx, &f) && analyse(L, &f)) {
         lua_replace(L, top + 1);       /* over the chunk */
         lua_settop(L, top + 1);
