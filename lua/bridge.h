@@ -56,6 +56,11 @@ void lask__to_value(lua_State *L, int idx, lask_value *out);
 lask_chunk *lask__encode(lua_State *L, int idx);      /* ENCODED chunk */
 void lask__decode(lua_State *L, const char *p, int64_t n); /* pushes it */
 
+/* A new Lua state on lask's allocator (lua/lalloc.c: mimalloc), with a
+ * panic handler; NULL when out of memory. Worker states and the lask
+ * executable's state are made here. */
+lua_State *lask__newstate(void);
+
 /* The runtime of this Lua state (the main state's, also in workers). */
 lask_runtime *lask__runtime(lua_State *L);
 
