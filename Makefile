@@ -42,11 +42,17 @@ LDFLAGS   += $(SANFLAGS) -L/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 RT_SRC    := $(sort $(wildcard runtime/*.c))
 LUA_SRC   := $(sort $(filter-out lua/main.c,$(wildcard lua/*.c)))
+# The one C++ file: lask.core.json on simdjson (Debian has no C JSON parser
+# of its speed); it exports only a C Lua module.
+LUA_CXX   := $(sort $(wildcard lua/*.cc))
+CXXFLAGS_ALL = -std=c++17 -Wall -Wextra -Werror -fPIC -fno-exceptions -fno-rtti -D_GNU_SOURCE \
+             $(SANFLAGS) $(CFLAGS)
+LUA_LIBS  := -lsimdjson -lstdc++ -lmimalloc
 STDLIB    := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
 CTESTS    := $(sort $(wildcard tests/c/test_*.c))
 
 RT_OBJ    := $(RT_SRC:%.c=$(BUILD)/%.o)
-LUA_OBJ   := $(LUA_SRC:%.c=$(BUILD)/%.o) $(BUILD)/stdlib_embed.o
+LUA_OBJ   := $(LUA_SRC:%.c=$(BUILD)/%.o) $(LUA_CXX:%.cc=$(BUILD)/%.o) $(BUILD)/stdlib_embed.o
 CTEST_BIN := $(CTESTS:tests/c/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/liblask.a $(BUILD)/liblask.so $(BUILD)/lask.so $(BUILD)/lask $(BUILD)/lask.h.cdef
@@ -58,6 +64,10 @@ $(BUILD)/runtime/%.o: runtime/%.c $(wildcard runtime/*.h)
 $(BUILD)/lua/%.o: lua/%.c $(wildcard lua/*.h) $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LUA_INC) -Ilua -c $< -o $@
+
+$(BUILD)/lua/%.o: lua/%.cc $(wildcard lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) $(LUA_INC) -Ilua -c $< -o $@
 
 # The stdlib is compiled into the module, so `require "lask"` needs only lask.so.
 $(BUILD)/stdlib_embed.c: tools/embed.lua $(STDLIB)
@@ -75,10 +85,10 @@ $(BUILD)/liblask.so: $(RT_OBJ)
 
 # The Lua module: the host (lua5.4) provides the Lua API symbols.
 $(BUILD)/lask.so: $(RT_OBJ) $(LUA_OBJ)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(RT_LIBS)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(RT_LIBS) $(LUA_LIBS)
 
 $(BUILD)/lask: lua/main.c $(RT_OBJ) $(LUA_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LUA_INC) -Ilua -o $@ $^ $(LDFLAGS) -llua5.4 -lreadline $(RT_LIBS) -Wl,-E
+	$(CC) $(ALL_CFLAGS) $(LUA_INC) -Ilua -o $@ $^ $(LDFLAGS) -llua5.4 -lreadline $(RT_LIBS) $(LUA_LIBS) -Wl,-E
 
 $(BUILD)/lask.h.cdef: runtime/lask.h tools/cdef.sh
 	sh tools/cdef.sh runtime/lask.h > $@
@@ -88,7 +98,7 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/harness.h $(BUILD)/liblask.a
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(BUILD)/liblask.a $(LDFLAGS) $(RT_LIBS)
 
 $(BUILD)/embed_host: examples/embed/host.c $(RT_OBJ) $(LUA_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LUA_INC) -Ilua -o $@ $^ $(LDFLAGS) -llua5.4 $(RT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LUA_INC) -Ilua -o $@ $^ $(LDFLAGS) -llua5.4 $(RT_LIBS) $(LUA_LIBS)
 
 ctests: $(CTEST_BIN)
 

@@ -56,7 +56,24 @@ void lask__to_value(lua_State *L, int idx, lask_value *out);
 lask_chunk *lask__encode(lua_State *L, int idx);      /* ENCODED chunk */
 void lask__decode(lua_State *L, const char *p, int64_t n); /* pushes it */
 
+/* A new Lua state on lask's allocator (lua/lalloc.c: mimalloc), with a
+ * panic handler; NULL when out of memory. Worker states and the lask
+ * executable's state are made here. */
+lua_State *lask__newstate(void);
+
 /* The runtime of this Lua state (the main state's, also in workers). */
 lask_runtime *lask__runtime(lua_State *L);
+
+/* Pushes a sequence of the distinct constant string keys `k` that the Lua
+ * function at idx reads as `arg1.k` (GETFIELD on register 0), if that is the
+ * ONLY way the function uses its first parameter; pushes nil otherwise
+ * (C function, vararg function, no parameters, any other use of the first
+ * parameter, a closure capturing it, a dump it cannot parse). Never raises
+ * except on memory errors. A key longer than 40 bytes, which 5.4 reads as
+ * LOADK + GETTABLE instead of GETFIELD, counts as a constant key too.
+ * (lua/fnfields.c) */
+int lask__fn_fields(lua_State *L, int idx);
+/* core.fn_fields(fn [, "ops"]): the binding of lask__fn_fields. */
+int lask__l_fn_fields(lua_State *L);
 
 #endif

@@ -482,7 +482,7 @@ int luaopen_lask_core(lua_State *L) {
         {"compute", l_compute}, {"set_num_threads", l_set_num_threads},
         {"nthreads", l_nthreads}, {"interrupt", l_interrupt}, {"now", l_now},
         {"is_task", l_is_task}, {"is_chunk", l_is_chunk}, {"in_worker", l_in_worker},
-        {"stats", l_stats},
+        {"stats", l_stats}, {"fn_fields", lask__l_fn_fields},
         {NULL, NULL}};
     lask__open_values(L);
     luaL_newlibtable(L, fns);

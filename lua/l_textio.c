@@ -1,7 +1,8 @@
 /*
  * l_textio.c - lask.core.textio: the text files under lask.bag.
  *
- *   read_lines(path, start, stop [, delim])  lines whose first byte lies in
+ *   read_lines(path, start, stop [, delim [, span]])
+ *                                             lines whose first byte lies in
  *                                             the byte range [start, stop),
  *                                             and the offset of the first
  *   read_all(path, compression [, delim])     every line of a whole file,
@@ -11,6 +12,9 @@
  *   size(path)                                file size in bytes
  *   line_of(path, offset [, delim])           1-based line number at offset
  *   mkdir(path)                               create a directory and parents
+ *   textbuf()                                 a reusable buffer for read_lines
+ *                                             (textbuf.h), decoded in place
+ *                                             by lask.core.json.batch
  *   newlist(n)                                an empty table with room for n
  *                                             items (no rehash while filling)
  *
@@ -37,6 +41,8 @@
 
 #include <lua.h>
 #include <lauxlib.h>
+
+#include "textbuf.h"
 
 #define IO_STEP (1 << 20)   /* bytes read per step, at most */
 #define OUT_STEP (1 << 18)  /* bytes decompressed per step */
@@ -134,14 +140,35 @@ static const char *find_delim(const char *p, size_t n, const char *d, size_t dle
     return memmem(p, n, d, dlen);
 }
 
-/* The output list and where its next item goes. */
+/* The output list and where its next item goes; or, with span, one
+ * buffer collecting the lines, each followed by the delimiter. */
 typedef struct lines_out {
     lua_State *L;
     int list;            /* stack index of the result table */
     lua_Integer n;
+    lask__textbuf *span;
+    const char *d;
+    size_t dlen;
 } lines_out;
 
 static void emit(lines_out *o, const char *p, size_t n) {
+    if (o->span) {
+        lask__textbuf *b = o->span;
+        size_t need = b->len + n + o->dlen + LASK__TEXTBUF_PAD;
+        if (need > b->cap) {
+            size_t cap = b->cap ? b->cap : 4096;
+            while (cap < need) cap *= 2;
+            char *q = realloc(b->p, cap);
+            if (!q) fail(o->L, "out of memory (%I bytes for a text buffer)", (lua_Integer)cap);
+            b->p = q;
+            b->cap = cap;
+        }
+        memcpy(b->p + b->len, p, n);
+        memcpy(b->p + b->len + n, o->d, o->dlen);
+        b->len += n + o->dlen;
+        o->n++;
+        return;
+    }
     lua_pushlstring(o->L, p, n);
     lua_rawseti(o->L, o->list, ++o->n);
 }
@@ -163,18 +190,32 @@ static const char *check_delim(lua_State *L, int idx, size_t *dlen) {
     return d;
 }
 
-/* read_lines(path, start, stop [, delim]): offsets are 0-based, stop is
- * exclusive; lines starting in [start, stop) are returned. */
+/* The result of read_lines: the list (or the text buffer) and the offset
+ * of the first line. */
+static int lines_result(lua_State *L, lines_out *o, lua_Integer first) {
+    lua_settop(L, o->list);
+    lua_pushinteger(L, first);
+    return 2;
+}
+
+/* read_lines(path, start, stop [, delim [, buf]]): offsets are 0-based,
+ * stop is exclusive; lines starting in [start, stop) are returned; with a
+ * text buffer (textbuf()) its contents become the bytes of those lines,
+ * each followed by delim, and the buffer is returned (lask.core.json.batch
+ * decodes it). */
 static int t_read_lines(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     lua_Integer start = luaL_checkinteger(L, 2);
     lua_Integer stop = luaL_checkinteger(L, 3);
     size_t dlen;
     const char *d = check_delim(L, 4, &dlen);
+    lask__textbuf *span = lua_isnoneornil(L, 5) ? NULL : luaL_checkudata(L, 5, LASK__TEXTBUF_MT);
     luaL_argcheck(L, start >= 0, 2, "negative offset");
     if (stop < start) stop = start;   /* an empty block */
-    lua_newtable(L);
-    lines_out o = {L, lua_gettop(L), 0};
+    lua_settop(L, 5);
+    if (span) span->len = 0;
+    else lua_newtable(L);
+    lines_out o = {L, lua_gettop(L), 0, span, d, dlen};
     textio_res *r = res_new(L);
     open_or_error(L, r, path, O_RDONLY);
 
@@ -204,9 +245,7 @@ static int t_read_lines(lua_State *L) {
             }
             if (k == 0) {           /* no line starts in this block */
                 res_release(r);
-                lua_settop(L, o.list);
-                lua_pushinteger(L, stop);
-                return 2;
+                return lines_result(L, &o, stop);
             }
             /* keep dlen-1 bytes: a delimiter may straddle the read */
             if (r->len >= dlen) {
@@ -237,9 +276,7 @@ static int t_read_lines(lua_State *L) {
         }
     }
     res_release(r);
-    lua_settop(L, o.list);
-    lua_pushinteger(L, first);
-    return 2;
+    return lines_result(L, &o, first);
 }
 
 static int suffix_is(const char *s, const char *suf) {
@@ -343,7 +380,7 @@ static int t_read_all(lua_State *L) {
     size_t dlen;
     const char *d = check_delim(L, 3, &dlen);
     lua_newtable(L);
-    lines_out o = {L, lua_gettop(L), 0};
+    lines_out o = {L, lua_gettop(L), 0, NULL, d, dlen};
     textio_res *r = res_new(L);
     open_or_error(L, r, path, O_RDONLY);
     /* small files get small buffers */
@@ -555,6 +592,34 @@ static int t_mkdir(lua_State *L) {
     return 0;
 }
 
+static int textbuf_gc(lua_State *L) {
+    lask__textbuf *b = luaL_checkudata(L, 1, LASK__TEXTBUF_MT);
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return 0;
+}
+
+static int textbuf_len(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)((lask__textbuf *)luaL_checkudata(L, 1, LASK__TEXTBUF_MT))->len);
+    return 1;
+}
+
+/* textbuf(): an empty text buffer for read_lines (see textbuf.h). */
+static int t_textbuf(lua_State *L) {
+    lask__textbuf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    if (luaL_newmetatable(L, LASK__TEXTBUF_MT)) {
+        lua_pushcfunction(L, textbuf_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, textbuf_len);
+        lua_setfield(L, -2, "__len");
+    }
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
 static int t_newlist(lua_State *L) {
     lua_Integer n = luaL_checkinteger(L, 1);
     lua_createtable(L, n > 0 && n < (1 << 30) ? (int)n : 0, 0);
@@ -562,7 +627,7 @@ static int t_newlist(lua_State *L) {
 }
 
 static const luaL_Reg textio_fns[] = {
-    {"newlist", t_newlist},
+    {"newlist", t_newlist}, {"textbuf", t_textbuf},
     {"mkdir", t_mkdir},
     {"read_lines", t_read_lines},
     {"read_all", t_read_all},

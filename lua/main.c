@@ -348,7 +348,7 @@ static int pmain(lua_State *L) {
 
 int main(int argc, char **argv) {
     if (argv[0] && argv[0][0]) progname = argv[0];
-    lua_State *L = luaL_newstate();
+    lua_State *L = lask__newstate();
     if (!L) {
         fprintf(stderr, "%s: cannot create a Lua state: not enough memory\n", progname);
         return 1;

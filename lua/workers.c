@@ -87,14 +87,18 @@ extern int luaopen_lask_core_ndarray(lua_State *L) __attribute__((weak));
 extern int luaopen_lask_core_frame(lua_State *L) __attribute__((weak));
 extern int luaopen_lask_core_parquet(lua_State *L) __attribute__((weak));
 extern int luaopen_lask_core_textio(lua_State *L) __attribute__((weak));
+extern int luaopen_lask_core_json(lua_State *L) __attribute__((weak));
+
+/* The kind modules linked in (weak: a build may leave any out). */
+static const struct { const char *name; lua_CFunction f; } mods[] = {
+    {"lask.core.ndarray", luaopen_lask_core_ndarray},
+    {"lask.core.frame", luaopen_lask_core_frame},
+    {"lask.core.parquet", luaopen_lask_core_parquet},
+    {"lask.core.textio", luaopen_lask_core_textio},
+    {"lask.core.json", luaopen_lask_core_json},
+};
 
 void lask__open_kind_modules(lua_State *L) {
-    struct { const char *name; lua_CFunction f; } mods[] = {
-        {"lask.core.ndarray", luaopen_lask_core_ndarray},
-        {"lask.core.frame", luaopen_lask_core_frame},
-        {"lask.core.parquet", luaopen_lask_core_parquet},
-        {"lask.core.textio", luaopen_lask_core_textio},
-    };
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
         if (!mods[i].f) continue;
         luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -122,12 +126,6 @@ static int kind_loader(lua_State *L) {
 }
 
 void lask__preload_kind_modules(lua_State *L) {
-    struct { const char *name; lua_CFunction f; } mods[] = {
-        {"lask.core.ndarray", luaopen_lask_core_ndarray},
-        {"lask.core.frame", luaopen_lask_core_frame},
-        {"lask.core.parquet", luaopen_lask_core_parquet},
-        {"lask.core.textio", luaopen_lask_core_textio},
-    };
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
         if (!mods[i].f) continue;
@@ -163,7 +161,7 @@ static int worker_setup(lua_State *L) {
 
 lua_State *lask__new_worker_state(lask_runtime *rt, int worker, const char *path,
                                   const char *cpath) {
-    lua_State *L = luaL_newstate();
+    lua_State *L = lask__newstate();
     if (!L) return NULL;
     lask__lstate st = {rt, L, NULL, worker, 0};
     lua_pushcfunction(L, worker_setup);

@@ -71,6 +71,98 @@ function SOURCES.read(_, path, start, stop, delim, include_path)
   return { lines }, origin
 end
 
+-- read_text(...):map(json.decode) as one source: lask.core.json decodes
+-- each piece's lines straight from its bytes (no string per line) into
+-- batches of BATCH records; with keys, records keep only those fields (the
+-- ones the pipeline is proven to read, W.json_keys). The first batch is a
+-- table of its own, later ones reuse one table: the fused loop reads a
+-- batch before asking for the next, and drain copies it.
+local BATCH = 256
+
+function SOURCES.read_json(_, path, start, stop, delim, keys)
+  local jd = package.loaded["lask.core.json"] or require("lask.core.json")
+  local batch = jd.batch
+  -- one buffer per worker state, reused by every task it runs (pages
+  -- stay mapped); a task has one source, so two readers never share it
+  local buf = W.textbuf or textio.textbuf()
+  W.textbuf = buf
+  local at = math.min(start + PIECE, stop)
+  local text, first = textio.read_lines(path, start, at, delim, buf)
+  local pos, done = 0, 0   -- byte offset in text; records of the block so far
+  local function fill(out)
+    while true do
+      if pos >= #text then
+        if at >= stop then return nil end
+        local s = at
+        at = math.min(s + PIECE, stop)
+        text = textio.read_lines(path, s, at, delim, buf)
+        pos = 0
+      else
+        local np, k, msg, line, after = batch(text, pos, delim, keys, out, BATCH)
+        if np then
+          pos = np
+          if k > 0 then
+            done = done + k
+            return out
+          end
+        else
+          -- the k-th record of this batch: simdjson said no, ask lua-cjson
+          local where = fmt("%s:%d", path, textio.line_of(path, first, delim) + done + k - 1)
+          local v, err = json._fallback(line, where)
+          if err then error({ lask_msg = err, located = true }, 0) end
+          out[k] = v
+          pos = after
+          done = done + k
+          return out
+        end
+      end
+    end
+  end
+  local lines = fill({}) or {}
+  local reuse = {}
+  local origin = { path = path, first = first, delim = delim }
+  origin.next = function() return fill(reuse) end
+  return { lines }, origin
+end
+
+-- The fields of a record the pipeline after map(json.decode) can read, or
+-- nil when it may see the whole record: filter/remove callbacks proven to
+-- read only constant fields of their argument (core.fn_fields analyses the
+-- bytecode) keep the record going; a map of that kind or a pluck consume
+-- it; anything else (or the end of the pipeline) needs every field.
+function W.json_keys(stages)
+  local fields = core.fn_fields
+  if not fields then return nil end
+  local keys, seen = {}, {}
+  local function add(list)
+    for _, k in ipairs(list) do
+      if not seen[k] then
+        seen[k] = true
+        keys[#keys + 1] = k
+      end
+    end
+  end
+  for i = 2, #stages do
+    local st = stages[i]
+    local op = st.op
+    if op == "filter" or op == "remove" or op == "map" then
+      local f = fields(st.fn)
+      if not f then return nil end
+      add(f)
+      if op == "map" then return keys end
+    elseif op == "pluck" then
+      for _, k in ipairs(st.keys) do
+        if type(k) ~= "string" then return nil end
+      end
+      add(st.keys)
+      return keys
+    else
+      return nil
+    end
+  end
+  return nil
+end
+
 -- The whole of a piecewise source, for steps that need the full list.
 local function drain(lists, origin)
   if not (origin and origin.next) then return lists end
@@ -202,7 +294,9 @@ local function gen_chain(ops, sink)
       for a = 1, #o.args do t[#t + 1] = up(o.args[a]) end
       emit("x = " .. up(o.fn) .. "(" .. concat(t, ", ") .. ")")
     elseif o.op == "json" then
-      emit("x = " .. up(json._cjson().decode) .. "(x)")
+      local jd = package.loaded["lask.core.json"] or require("lask.core.json")
+      emit(fmt("do local s = x x = %s(s) if x == nil then x = %s(s) end end",
+        up(jd.decode), up(W.json_fallback)))
     elseif o.op == "filter" then
       emit("if " .. up(o.fn) .. "(x) then")
       ends = ends + 1
@@ -286,6 +380,14 @@ function W.compile(ops, sink)
     onetoone = onetoone }
 end
 
+-- A record simdjson rejected: lua-cjson's value, or an error the handler
+-- of run_chain turns into file, line and column.
+function W.json_fallback(s)
+  local v, err = json._fallback(s)
+  if err then error(err, 0) end
+  return v
+end
+
 function W.missing(o)
   local has_default, default = o.has_default, o.default
   return function(t, key)
@@ -329,6 +431,7 @@ W.describe = describe
 -- element (or its partition and index) and says why a JSON record is bad.
 local function run_chain(chain, lists, origin, p)
   local handler = function(e)
+    if type(e) == "table" and e.located then return "lask.bag: " .. e.lask_msg end
     local at, cur, base = chain.at()
     local where
     if origin then
@@ -354,11 +457,6 @@ end
 
 -- run(plan, p, kind, ...): the body of every per-partition task.
 function W.run(plan, p, kind, ...)
-  local ok, lists, origin = pcall(SOURCES[kind], p, ...)
-  if not ok then
-    if type(lists) == "table" then lists = lists.lask_msg end
-    error("lask.bag: " .. tostring(lists), 0)
-  end
   local stages = plan.stages
   local cache = plan.compiled
   if not cache then
@@ -366,6 +464,20 @@ function W.run(plan, p, kind, ...)
     plan.compiled = cache
   end
   local i, n = 1, #stages
+  local source, args = SOURCES[kind], table.pack(...)
+  -- read_text(...):map(json.decode): decode in the source (args: path,
+  -- start, stop, delim, include_path)
+  if kind == "read" and n > 0 and stages[1].op == "json" and not args[5] then
+    if cache.keys == nil then cache.keys = W.json_keys(stages) or false end
+    source, args = SOURCES.read_json, table.pack(args[1], args[2], args[3], args[4],
+      cache.keys or nil)
+    i = 2
+  end
+  local ok, lists, origin = pcall(source, p, unpack(args, 1, args.n))
+  if not ok then
+    if type(lists) == "table" then lists = lists.lask_msg end
+    error("lask.bag: " .. tostring(lists), 0)
+  end
   while i <= n do
     local st = stages[i]
     if ELEMENT[st.op] or st.sink then

@@ -458,3 +458,71 @@ describe("lask.bag read_text in pieces", function()
     assert.are.equal(40000 * 40001 // 2 - 25000, sum)
   end)
 end)
+
+-- read_text(...):map(json.decode) decodes in the source; records keep only
+-- the fields the pipeline is proven to read. None of that may show.
+describe("lask.bag JSON lines fast path", function()
+  local dir = tmpdir()
+  local path = dir .. "/recs.jsonl"
+  local lines = {}
+  for i = 1, 30000 do
+    lines[i] = ('{"user": "u%d", "kind": "%s", "value": %d.5, "tags": ["t%d"], "n": %d}'):format(
+      i, ({ "buy", "sell", "view" })[i % 3 + 1], i % 10, i % 4, i)
+  end
+  lines[777] = '{"user": "caf\233", "kind": "buy", "value": 9.5, "tags": [], "n": 777}'   -- not UTF-8
+  write(path, table.concat(lines, "\n") .. "\n")
+  local function expected(pred)
+    local want = {}
+    for i = 1, #lines do
+      local r = json.decode(lines[i])
+      if pred(r) then want[r.kind] = (want[r.kind] or 0) + 1 end
+    end
+    return want
+  end
+  local function as_map(freqs)
+    local m = {}
+    for _, kv in ipairs(freqs) do m[kv[1]] = kv[2] end
+    return m
+  end
+
+  it("gives the same answers whatever the callbacks read", function()
+    local b = db.read_text(path, { blocksize = 200000 }):map(json.decode)
+    local want = expected(function(r) return r.value > 5 end)
+    -- a callback reading constant fields only (the projected path)
+    assert.are.same(want, as_map(b:filter(function(r) return r.value > 5 end):pluck("kind")
+      :frequencies():compute()))
+    -- one that lets the record escape (the whole-record path)
+    local function big(r) return r.value > 5 end
+    assert.are.same(want, as_map(b:filter(function(r) return big(r) end):pluck("kind")
+      :frequencies():compute()))
+    -- fields read in a later map, several keys, remove, and whole records out
+    local sums = b:remove(function(r) return r.value <= 5 end)
+      :map(function(r) return r.n + #r.tags end):sum():compute()
+    local want_sum = 0
+    for i = 1, #lines do
+      local r = json.decode(lines[i])
+      if r.value > 5 then want_sum = want_sum + r.n + #r.tags end
+    end
+    assert.are.equal(want_sum, sums)
+    local pairs_ = b:pluck({ "n", "user" }):take(3)
+    assert.are.same({ { 1, "u1" }, { 2, "u2" }, { 3, "u3" } }, pairs_)
+    local whole = b:filter(function(r) return r.n == 2 end):compute()
+    assert.are.same({ json.decode(lines[2]) }, whole)
+    assert.are.equal("integer", math.type(whole[1].n))
+  end)
+
+  it("keeps a record simdjson refuses but lua-cjson reads, and names a bad line", function()
+    local r = db.read_text(path):map(json.decode):filter(function(x) return x.n == 777 end):compute()
+    assert.are.equal("caf\233", r[1].user)
+    local bad = dir .. "/bad.jsonl"
+    write(bad, '{"a": 1}\n{"a": 2}\n{"a": 3,}\n{"a": 4}\n')
+    local err = errmsg(function()
+      db.read_text(bad):map(json.decode):pluck("a"):sum():compute()
+    end)
+    assert.matches(bad .. ":3: malformed JSON", err, 1, true)
+    err = errmsg(function()
+      db.read_text(bad):map(json.decode):compute()
+    end)
+    assert.matches(bad .. ":3: malformed JSON", err, 1, true)
+  end)
+end)

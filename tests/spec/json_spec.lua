@@ -1,4 +1,5 @@
--- lask.json: decode through lua-cjson, exact encode, errors that say where.
+-- lask.json: decode through simdjson (lua-cjson as fallback), exact encode,
+-- errors that say where.
 local json = require "lask.json"
 
 describe("lask.json", function()
@@ -23,6 +24,37 @@ describe("lask.json", function()
     ok, err = pcall(json.decode, "")
     assert.is_false(ok)
     assert.matches("malformed JSON", err, 1, true)
+  end)
+
+  it("keeps integers integers and exact, other numbers floats", function()
+    local t = json.decode('{"a": 3, "b": 3.0, "c": -7, "d": 9007199254740993, "e": 1e2,'
+      .. ' "f": 9223372036854775807, "g": 18446744073709551615}')
+    assert.are.equal("integer", math.type(t.a))
+    assert.are.equal("float", math.type(t.b))
+    assert.are.equal(-7, t.c)
+    assert.are.equal("integer", math.type(t.d))
+    assert.are.equal(9007199254740993, t.d)   -- above 2^53: a float would round it
+    assert.are.equal("float", math.type(t.e))
+    assert.are.equal(math.maxinteger, t.f)
+    assert.are.equal(18446744073709551615.0, t.g)
+  end)
+
+  it("falls back to lua-cjson for what simdjson refuses but JSON readers accept", function()
+    -- beyond 64 bits: a float, as Lua's own tonumber gives
+    assert.are.equal(1.2345678901234568e29, json.decode("123456789012345678901234567890"))
+    -- bytes that are not UTF-8 pass through unchanged
+    assert.are.equal("a\255b", json.decode('"a\255b"'))
+    assert.are.same({ x = "\200" }, json.decode('{"x": "\200"}'))
+  end)
+
+  it("refuses nesting deeper than 1000 levels without crashing", function()
+    local deep = ("["):rep(5000) .. ("]"):rep(5000)
+    local ok, err = pcall(json.decode, deep)
+    assert.is_false(ok)
+    assert.matches("malformed JSON", err, 1, true)
+    local fine = json.decode(("["):rep(900) .. "1" .. ("]"):rep(900))
+    for _ = 1, 900 do fine = fine[1] end
+    assert.are.equal(1, fine)
   end)
 
   it("rejects non-strings", function()
@@ -88,5 +120,75 @@ describe("json.null across task boundaries", function()
       :map(function(x) return { x = x, none = null } end):compute()
     assert.are.equal(null, r[2].none)
     assert.are.equal(null, core.decode(core.encode({ k = null })).k)
+  end)
+end)
+
+-- The batch decoder under lask.bag's read_text(...):map(json.decode).
+describe("lask.core.json.batch", function()
+  local jd = require "lask.core.json"
+  local textio = require "lask.core.textio"
+
+  it("decodes whole lines in batches, from a string or a reused text buffer", function()
+    local lines = {}
+    for i = 1, 1000 do lines[i] = ('{"i": %d, "s": "%s", "t": [%d]}'):format(i, ("z"):rep(i % 70), i) end
+    local text = table.concat(lines, "\n")   -- no final delimiter
+    local out, pos, got = {}, 0, {}
+    while pos < #text do
+      local np, k = jd.batch(text, pos, "\n", nil, out, 64)
+      assert.is_true(k >= 1 and k <= 64 and #out == k)
+      for j = 1, k do got[#got + 1] = out[j] end
+      pos = np
+    end
+    assert.are.equal(1000, #got)
+    for i = 1, 1000 do
+      assert.are.same({ i = i, s = ("z"):rep(i % 70), t = { i } }, got[i])
+    end
+    -- the same through a text buffer filled by textio.read_lines
+    local f = os.tmpname()
+    local h = assert(io.open(f, "w")); h:write(text); h:close()
+    local buf = textio.textbuf()
+    local b2, first = textio.read_lines(f, 0, #text, "\n", buf)
+    assert.are.equal(buf, b2)
+    assert.are.equal(0, first)
+    assert.are.equal(#text + 1, #buf)   -- each line followed by its delimiter
+    local np, k = jd.batch(buf, 0, "\n", nil, out, 5000)
+    assert.are.equal(1000, k)
+    assert.are.equal(#buf, np)
+    assert.are.same(got[1000], out[1000])
+    os.remove(f)
+  end)
+
+  it("keeps only the asked fields of object records, other values whole", function()
+    local text = '{"a": 1, "b": {"c": [1, 2]}, "d": "x", "a": 5}\n[1, {"a": 2}]\n7\n{"zz": null}\n'
+    local out = {}
+    local np, k = jd.batch(text, 0, "\n", { "a", "b", "q" }, out, 10)
+    assert.are.equal(#text, np)
+    assert.are.equal(4, k)
+    assert.are.same({ a = 5, b = { c = { 1, 2 } } }, out[1])   -- the last "a" wins, as in decode
+    assert.are.same({ 1, { a = 2 } }, out[2])
+    assert.are.equal(7, out[3])
+    assert.are.same({}, out[4])
+  end)
+
+  it("stops at a bad record with its index, text and the offset after it", function()
+    local text = '{"a": 1}\n{"a": 2}\n{"a": \n{"a": 4}\n'
+    local out = { "stale", "stale", "stale", "stale" }
+    local np, k, msg, line, after = jd.batch(text, 0, "\n", nil, out, 10)
+    assert.is_nil(np)
+    assert.are.equal(3, k)
+    assert.is_string(msg)
+    assert.are.equal('{"a": ', line)
+    assert.are.equal(#'{"a": 1}\n{"a": 2}\n{"a": \n', after)
+    assert.are.equal(2, #out)            -- filled before the bad one, stale ones cleared
+    assert.are.same({ a = 2 }, out[2])
+    np, k = jd.batch(text, after, "\n", nil, out, 10)
+    assert.are.equal(1, k)
+    assert.are.same({ a = 4 }, out[1])
+    -- multi-byte delimiters; and arguments checked
+    np, k = jd.batch('1||2||3', 0, "||", nil, out, 10)
+    assert.are.same({ 1, 2, 3 }, { out[1], out[2], out[3] })
+    assert.has_error(function() jd.batch("1", 5, "\n", nil, out, 1) end)
+    assert.has_error(function() jd.batch("1", 0, "", nil, out, 1) end)
+    assert.has_error(function() jd.batch("1", 0, "\n", { 1 }, out, 1) end)
   end)
 end)
