@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -880,7 +881,7 @@ typedef struct scratch {
      * from the decoder's scratch (scratch_take clears only the above) */
     void *pool[POOL_N]; size_t poolcap[POOL_N];
     int lending, nlent;           /* buffers values_alloc lent meanwhile */
-    void *lent[LENT_N]; size_t lentcap[LENT_N];
+    void *lent[LENT_N];
 } scratch;
 
 #define SCRATCH_KEEP ((int64_t)64 << 20)   /* bytes a thread may keep */
@@ -933,7 +934,7 @@ static scratch *scratch_self(void) {
 /* Output values of nb bytes. While this thread lends (between
  * lask__pq_lend_begin and lask__pq_recycle), the smallest pooled buffer
  * that fits, else a fresh one with some slack (row groups differ a little
- * in size), and the buffer is noted as lent with its capacity. Pooled
+ * in size), and the buffer is noted as lent. Pooled
  * buffers are already mapped, so filling them costs no page faults; every
  * one came from malloc-compatible allocators, so a column frees it like
  * any other. */
@@ -957,10 +958,7 @@ static void *values_alloc(size_t nb) {
         }
         if (!(p = lask__huge_malloc(cap))) return NULL;
     }
-    if (s->nlent < LENT_N) {
-        s->lent[s->nlent] = p;
-        s->lentcap[s->nlent++] = cap;
-    }
+    if (s->nlent < LENT_N) s->lent[s->nlent++] = p;
     return p;
 }
 
@@ -980,7 +978,10 @@ void lask__pq_recycle(lask__frame *f) {
         int j = 0;
         while (j < s->nlent && s->lent[j] != c->values) j++;
         if (j == s->nlent) continue;   /* not from values_alloc in this lending */
-        size_t cap = s->lentcap[j];
+        /* A lent buffer freed meanwhile may have left its address to
+         * another allocation, so the capacity is asked of the allocator,
+         * never remembered. */
+        size_t cap = malloc_usable_size(c->values);
         s->lent[j] = NULL;
         size_t used = (size_t)c->n * (c->type == LASK_COL_BOOL ? 1 : 8) + (c->type == LASK_COL_STRING ? 8 : 0);
         if (cap < used) continue;
