@@ -1,7 +1,7 @@
 /*
  * json_simd.cc - lask.core.json: JSON text to Lua values on simdjson.
  *
- *   decode(s)                     -> value | nil, message
+ *   decode(s [, keys])            -> value | nil, message
  *   batch(text | textbuf, pos, delim, keys, out, max)
  *                                 -> pos', k            (out[1..k] filled)
  *                                  | nil, k, message, line, pos'
@@ -16,7 +16,7 @@
  * batch() decodes the records of a text of JSON lines (the bytes of whole
  * lines, each ended by delim or by the end of text) from byte offset pos
  * (0-based), at most max of them, into out[1..k], and clears out[k+1..] so
- * #out == k. With keys (a list of strings) a record that is an object keeps
+ * #out == k. With keys (a list of strings; decode takes them too) a record that is an object keeps
  * only those fields: lask.bag passes the fields its callbacks are proven to
  * read (fnfields.c), everything else is still parsed and validated. On a
  * record simdjson rejects, out[1..k-1] are filled and the bad line comes
@@ -187,6 +187,8 @@ const char *too_deep = "nested too deeply";
 int l_decode(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    keyset keys;
+    keys_of(L, 2, &keys);
     jparser *j = parser_of(L);
     dom::element e;
     error_code err = parse(L, j, s, n, false, &e);
@@ -196,7 +198,7 @@ int l_decode(lua_State *L) {
         return 2;
     }
     int top = lua_gettop(L);
-    if (!push(L, e)) {
+    if (!push_projected(L, e, &keys)) {
         lua_settop(L, top);
         lua_pushnil(L);
         lua_pushstring(L, too_deep);

@@ -151,10 +151,14 @@ typedef struct lines_out {
     size_t dlen;
 } lines_out;
 
-static void emit(lines_out *o, const char *p, size_t n) {
+/* A line; in a span followed by the delimiter unless it is the file's
+ * last line without one (a multi-byte delimiter appended after a line
+ * ending in part of it would move the split). */
+static void emit_line(lines_out *o, const char *p, size_t n, int delimited) {
     if (o->span) {
         lask__textbuf *b = o->span;
-        size_t need = b->len + n + o->dlen + LASK__TEXTBUF_PAD;
+        size_t dl = delimited ? o->dlen : 0;
+        size_t need = b->len + n + dl + LASK__TEXTBUF_PAD;
         if (need > b->cap) {
             size_t cap = b->cap ? b->cap : 4096;
             while (cap < need) cap *= 2;
@@ -164,14 +168,16 @@ static void emit(lines_out *o, const char *p, size_t n) {
             b->cap = cap;
         }
         memcpy(b->p + b->len, p, n);
-        memcpy(b->p + b->len + n, o->d, o->dlen);
-        b->len += n + o->dlen;
+        memcpy(b->p + b->len + n, o->d, dl);
+        b->len += n + dl;
         o->n++;
         return;
     }
     lua_pushlstring(o->L, p, n);
     lua_rawseti(o->L, o->list, ++o->n);
 }
+
+static void emit(lines_out *o, const char *p, size_t n) { emit_line(o, p, n, 1); }
 
 /* Emit every complete line in buf, keep the unfinished tail at its front. */
 static void split_complete(lines_out *o, textio_res *r, const char *d, size_t dlen) {
@@ -201,7 +207,7 @@ static int lines_result(lua_State *L, lines_out *o, lua_Integer first) {
 /* read_lines(path, start, stop [, delim [, buf]]): offsets are 0-based,
  * stop is exclusive; lines starting in [start, stop) are returned; with a
  * text buffer (textbuf()) its contents become the bytes of those lines,
- * each followed by delim, and the buffer is returned (lask.core.json.batch
+ * each followed by delim (but a last line without one), and the buffer is returned (lask.core.json.batch
  * decodes it). */
 static int t_read_lines(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
@@ -259,7 +265,7 @@ static int t_read_lines(lua_State *L) {
     /* Now buf[0] starts a line at file offset pos. */
     lua_Integer first = (lua_Integer)pos;
     for (;;) {
-        const char *p = r->buf, *end = r->buf + r->len, *q;
+        const char *p = r->buf, *end = p ? p + r->len : p, *q;
         while (pos < stop && (q = find_delim(p, (size_t)(end - p), d, dlen)) != NULL) {
             emit(&o, p, (size_t)(q - p));
             pos += (off_t)(q + dlen - p);
@@ -271,7 +277,7 @@ static int t_read_lines(lua_State *L) {
         size_t k = read_some(L, r, path, step);
         if (step < IO_STEP) step *= 2;
         if (k == 0) {
-            if (r->len) emit(&o, r->buf, r->len);   /* last line, no delimiter */
+            if (r->len) emit_line(&o, r->buf, r->len, 0);   /* last line, no delimiter */
             break;
         }
     }

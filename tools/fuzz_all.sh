@@ -19,5 +19,6 @@ for src in tests/fuzz/fuzz_*.c; do
 done
 one decode sh tests/fuzz/run_decode.sh "$SECS"
 one textio sh tests/fuzz/run_textio.sh "$SECS"
+one json sh tests/fuzz/run_json.sh "$SECS"
 echo "$P passed, $F failed"
 [ "$F" -eq 0 ]

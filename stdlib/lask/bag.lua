@@ -125,14 +125,16 @@ function SOURCES.read_json(_, path, start, stop, delim, keys)
   return { lines }, origin
 end
 
--- The fields of a record the pipeline after map(json.decode) can read, or
--- nil when it may see the whole record: filter/remove callbacks proven to
+-- The fields of a record the steps after stages[from], a map(json.decode)
+-- (the first stage by default), can read, or nil when they may see the
+-- whole record: filter/remove callbacks proven to
 -- read only constant fields of their argument (core.fn_fields analyses the
 -- bytecode) keep the record going; a map of that kind or a pluck consume
 -- it; anything else (or the end of the pipeline) needs every field.
-function W.json_keys(stages)
+function W.json_keys(stages, from)
   local fields = core.fn_fields
   if not fields then return nil end
+  from = from or 1
   local keys, seen = {}, {}
   local function add(list)
     for _, k in ipairs(list) do
@@ -142,7 +144,7 @@ function W.json_keys(stages)
       end
     end
   end
-  for i = 2, #stages do
+  for i = from + 1, #stages do
     local st = stages[i]
     local op = st.op
     if op == "filter" or op == "remove" or op == "map" then
@@ -295,8 +297,9 @@ local function gen_chain(ops, sink)
       emit("x = " .. up(o.fn) .. "(" .. concat(t, ", ") .. ")")
     elseif o.op == "json" then
       local jd = package.loaded["lask.core.json"] or require("lask.core.json")
-      emit(fmt("do local s = x x = %s(s) if x == nil then x = %s(s) end end",
-        up(jd.decode), up(W.json_fallback)))
+      local keys = W.json_keys(ops, k)
+      emit(fmt("do local s = x x = %s(s, %s) if x == nil then x = %s(s) end end",
+        up(jd.decode), keys and up(keys) or "nil", up(W.json_fallback)))
     elseif o.op == "filter" then
       emit("if " .. up(o.fn) .. "(x) then")
       ends = ends + 1

@@ -506,9 +506,33 @@ describe("lask.bag JSON lines fast path", function()
     assert.are.equal(want_sum, sums)
     local pairs_ = b:pluck({ "n", "user" }):take(3)
     assert.are.same({ { 1, "u1" }, { 2, "u2" }, { 3, "u3" } }, pairs_)
+    -- which of these pipelines prune, and to what
+    local W = db._w
+    assert.are.same({ "value", "kind" },
+      W.json_keys(b:filter(function(r) return r.value > 5 end):pluck("kind").stages))
+    assert.is_nil(W.json_keys(b:filter(function(r) return big(r) end):pluck("kind").stages))
+    assert.are.same({ "value", "n", "tags" }, W.json_keys(b:remove(function(r) return r.value <= 5 end)
+      :map(function(r) return r.n + #r.tags end).stages))
+    assert.are.same({ "n", "user" }, W.json_keys(b:pluck({ "n", "user" }).stages))
+    assert.is_nil(W.json_keys(b:filter(function(r) return r.n == 2 end).stages))
     local whole = b:filter(function(r) return r.n == 2 end):compute()
     assert.are.same({ json.decode(lines[2]) }, whole)
     assert.are.equal("integer", math.type(whole[1].n))
+  end)
+
+  it("prunes records decoded from compressed files and lists of strings alike", function()
+    local gz = dir .. "/recs.jsonl.gz"
+    assert(os.execute(("gzip -c %q > %q"):format(path, gz)))
+    local want = expected(function(r) return r.n % 7 == 0 end)
+    local function q(b)
+      return as_map(b:map(json.decode):filter(function(r) return r.n % 7 == 0 end):pluck("kind")
+        :frequencies():compute())
+    end
+    assert.are.same(want, q(db.read_text(gz)))
+    assert.are.same(want, q(db.from_sequence(lines, { npartitions = 3 })))
+    -- a record reaching the output is whole
+    local r = db.read_text(gz):map(json.decode):filter(function(x) return x.n == 5 end):compute()
+    assert.are.same({ json.decode(lines[5]) }, r)
   end)
 
   it("keeps a record simdjson refuses but lua-cjson reads, and names a bad line", function()

@@ -150,7 +150,7 @@ describe("lask.core.json.batch", function()
     local b2, first = textio.read_lines(f, 0, #text, "\n", buf)
     assert.are.equal(buf, b2)
     assert.are.equal(0, first)
-    assert.are.equal(#text + 1, #buf)   -- each line followed by its delimiter
+    assert.are.equal(#text, #buf)   -- lines with their delimiters, the last has none
     local np, k = jd.batch(buf, 0, "\n", nil, out, 5000)
     assert.are.equal(1000, k)
     assert.are.equal(#buf, np)
