@@ -47,7 +47,7 @@ LUA_SRC   := $(sort $(filter-out lua/main.c,$(wildcard lua/*.c)))
 LUA_CXX   := $(sort $(wildcard lua/*.cc))
 CXXFLAGS_ALL = -std=c++17 -Wall -Wextra -Werror -fPIC -fno-exceptions -fno-rtti -D_GNU_SOURCE \
              $(SANFLAGS) $(CFLAGS)
-LUA_LIBS  := -lsimdjson -lstdc++ -lmimalloc
+LUA_LIBS  := -lsimdjson -lstdc++ -ldl
 STDLIB    := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
 CTESTS    := $(sort $(wildcard tests/c/test_*.c))
 

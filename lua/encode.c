@@ -239,7 +239,9 @@ static void push_names(lua_State *L) {
         lua_pushnil(L);
         while (same && lua_next(L, loaded)) {
             count++;
-            if (lua_istable(L, -1) || lua_isfunction(L, -1))
+            /* the globals table is deliberately not in the map */
+            int globals = lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "_G") == 0;
+            if (!globals && (lua_istable(L, -1) || lua_isfunction(L, -1)))
                 same = lua_rawget(L, cached) != LUA_TNIL;   /* pops the module */
             lua_pop(L, 1);
         }

@@ -2,7 +2,7 @@
 # Install the Debian packages lask needs that are missing; safe to run twice.
 PKGS="gcc make pkg-config lua5.4 liblua5.4-dev luajit lua-busted lua-cjson
 libopenblas-dev libcsv-dev libreadline-dev graphviz libzstd-dev libsnappy-dev
-liblz4-dev zlib1g-dev clang libclang-rt-14-dev libbrotli-dev g++ libsimdjson-dev libmimalloc-dev"
+liblz4-dev zlib1g-dev clang libclang-rt-14-dev libbrotli-dev g++ libsimdjson-dev libmimalloc2.0"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

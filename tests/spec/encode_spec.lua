@@ -192,4 +192,16 @@ describe("value encoding", function()
     local co = coroutine.create(print)
     assert.equal(core.tokenize(co), core.tokenize(co))
   end)
+  it("builds the map of named values once while package.loaded stays the same", function()
+    core.encode({ math.sin })
+    local names = debug.getregistry()["lask.names"]
+    assert.is_table(names)
+    core.encode({ 1, string.format })
+    core.tokenize({ x = 1 })
+    assert.equal(names, debug.getregistry()["lask.names"])   -- reused, not rebuilt
+    package.loaded["lask.test.names"] = { f = function() end }
+    core.encode({ 2 })
+    assert.are_not.equal(names, debug.getregistry()["lask.names"])   -- a new module: rebuilt
+    package.loaded["lask.test.names"] = nil
+  end)
 end)
