@@ -49,6 +49,9 @@ namespace {
 const char *PARSER_MT = "lask.json.parser";
 const size_t PAD = SIMDJSON_PADDING;
 const int MAX_KEYS = 64;   /* more wanted fields than this: no projection */
+/* After a record this big, give the parser's buffers (about ten bytes per
+ * byte of input) back rather than keep them for the state's lifetime. */
+const size_t BIG = 16u << 20;
 
 struct jparser {
     dom::parser *p;
@@ -182,6 +185,20 @@ error_code parse(lua_State *L, jparser *j, const char *p, size_t n, bool padded,
     return j->p->parse(p, n, false).get(*out);
 }
 
+/* Shrink what a huge record made the parser and scratch buffer grow to. */
+void after_big(jparser *j, size_t n) {
+    if (n < BIG) return;
+    if (j->p->capacity() > BIG) {
+        error_code e = j->p->allocate(1u << 20);   /* on failure the next parse allocates */
+        (void)e;
+    }
+    if (j->cap > BIG) {
+        free(j->scratch);
+        j->scratch = nullptr;
+        j->cap = 0;
+    }
+}
+
 const char *too_deep = "nested too deeply";
 
 int l_decode(lua_State *L) {
@@ -198,7 +215,9 @@ int l_decode(lua_State *L) {
         return 2;
     }
     int top = lua_gettop(L);
-    if (!push_projected(L, e, &keys)) {
+    bool ok = push_projected(L, e, &keys);
+    after_big(j, n);
+    if (!ok) {
         lua_settop(L, top);
         lua_pushnil(L);
         lua_pushstring(L, too_deep);
@@ -259,7 +278,9 @@ int l_batch(lua_State *L) {
         error_code err = parse(L, j, p, n, (size_t)(end - stop) + pad >= PAD, &e);
         const char *msg = err ? error_message(err) : nullptr;
         if (!err) {
-            if (push_projected(L, e, &keys)) {
+            bool ok = push_projected(L, e, &keys);
+            after_big(j, n);
+            if (ok) {
                 lua_rawseti(L, 5, ++k);
                 p = next;
                 continue;

@@ -57,6 +57,21 @@ describe("lask.json", function()
     assert.are.equal(1, fine)
   end)
 
+  it("decodes small records again after a huge one (its buffers given back)", function()
+    local big = "[" .. ("1,"):rep(9000000) .. "2]"   -- 18 MB
+    local t = json.decode(big)
+    assert.are.equal(9000001, #t)
+    assert.are.equal(2, t[#t])
+    assert.are.same({ a = { 1, "x" } }, json.decode('{"a": [1, "x"]}'))
+    local jd = require "lask.core.json"
+    local out = {}
+    local np, k = jd.batch(big .. "\n[7]\n" .. big .. "\n[8]", 0, "\n", nil, out, 10)
+    assert.are.equal(4, k)
+    assert.are.same({ 7 }, out[2])
+    assert.are.same({ 8 }, out[4])
+    assert.are.equal(9000001, #out[3])
+  end)
+
   it("rejects non-strings", function()
     local ok, err = pcall(json.decode, 42)
     assert.is_false(ok)
