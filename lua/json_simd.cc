@@ -155,7 +155,10 @@ bool push_projected(lua_State *L, dom::element e, const keyset *k) {
     lua_createtable(L, 0, k->n);
     for (dom::key_value_pair kv : o) {
         for (int i = 0; i < k->n; i++) {
-            if (kv.key.size() == k->len[i] && memcmp(kv.key.data(), k->name[i], k->len[i]) == 0) {
+            const char *kd = kv.key.data();
+            size_t kn = kv.key.size();
+            if (kn == k->len[i] && (kn == 0 || kd[0] == k->name[i][0]) &&
+                memcmp(kd, k->name[i], kn) == 0) {
                 lua_rawgeti(L, k->tidx, i + 1);   /* the interned key: no hashing */
                 if (!push(L, kv.value)) return false;
                 lua_rawset(L, -3);
