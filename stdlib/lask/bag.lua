@@ -165,13 +165,21 @@ function W.json_keys(stages, from)
   return nil
 end
 
--- The whole of a piecewise source, for steps that need the full list.
+-- The whole of a piecewise source, for steps that need the full list. A
+-- later piece's error (a bad record, already naming its file and line) is
+-- raised as a message.
 local function drain(lists, origin)
   if not (origin and origin.next) then return lists end
   local t, n = lists[1], #lists[1]
-  for more in origin.next do
-    for i = 1, #more do t[n + i] = more[i] end
-    n = n + #more
+  local ok, err = pcall(function()
+    for more in origin.next do
+      for i = 1, #more do t[n + i] = more[i] end
+      n = n + #more
+    end
+  end)
+  if not ok then
+    if type(err) == "table" and err.lask_msg then err = "lask.bag: " .. err.lask_msg end
+    error(err, 0)
   end
   origin.next = nil
   return lists
