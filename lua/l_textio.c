@@ -1,7 +1,7 @@
 /*
  * l_textio.c - lask.core.textio: the text files under lask.bag.
  *
- *   read_lines(path, start, stop [, delim [, span]])
+ *   read_lines(path, start, stop [, delim [, buf]])
  *                                             lines whose first byte lies in
  *                                             the byte range [start, stop),
  *                                             and the offset of the first
@@ -140,7 +140,7 @@ static const char *find_delim(const char *p, size_t n, const char *d, size_t dle
     return memmem(p, n, d, dlen);
 }
 
-/* The output list and where its next item goes; or, with span, one
+/* The output list and where its next item goes; or, with span, the text
  * buffer collecting the lines, each followed by the delimiter. */
 typedef struct lines_out {
     lua_State *L;
@@ -207,8 +207,8 @@ static int lines_result(lua_State *L, lines_out *o, lua_Integer first) {
 /* read_lines(path, start, stop [, delim [, buf]]): offsets are 0-based,
  * stop is exclusive; lines starting in [start, stop) are returned; with a
  * text buffer (textbuf()) its contents become the bytes of those lines,
- * each followed by delim (but a last line without one), and the buffer is returned (lask.core.json.batch
- * decodes it). */
+ * each followed by delim (but a last line without one), and the buffer is
+ * returned (lask.core.json.batch decodes it). */
 static int t_read_lines(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     lua_Integer start = luaL_checkinteger(L, 2);
