@@ -79,3 +79,12 @@ void *lask__huge_malloc(size_t nb) {
     madvise(p, span, MADV_HUGEPAGE);
     return p;
 }
+
+void *lask__thread_record(pthread_key_t key, size_t size) {
+    void *r = pthread_getspecific(key);
+    if (!r && (r = calloc(1, size)) && pthread_setspecific(key, r)) {
+        free(r);
+        r = NULL;
+    }
+    return r;
+}

@@ -9,6 +9,7 @@
 #ifndef LASK_BIGMEM_H
 #define LASK_BIGMEM_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 void *lask__big_alloc(size_t n);            /* contents undefined */
@@ -18,5 +19,11 @@ void lask__big_free(void *p);
 /* For buffers released with plain free() (column values): 2 MB or more
  * come 2 MB aligned and marked for huge pages, smaller ones from malloc. */
 void *lask__huge_malloc(size_t n);
+
+/* This thread's zero-initialised record of size bytes under key (made by
+ * pthread_key_create with a destructor that frees it), allocated on first
+ * use: the home of per-thread buffers kept between tasks. NULL when out of
+ * memory (callers then allocate as if it were their first time). */
+void *lask__thread_record(pthread_key_t key, size_t size);
 
 #endif

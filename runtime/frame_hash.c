@@ -130,12 +130,7 @@ static void ids_init(void) { pthread_key_create(&ids_key, ids_cache_free); }
 
 static idcache *ids_cache(void) {
     pthread_once(&ids_once, ids_init);
-    idcache *c = pthread_getspecific(ids_key);
-    if (!c && (c = calloc(1, sizeof *c)) && pthread_setspecific(ids_key, c)) {
-        free(c);
-        c = NULL;
-    }
-    return c;
+    return lask__thread_record(ids_key, sizeof(idcache));
 }
 
 static int64_t *ids_alloc(size_t n) {

@@ -923,12 +923,7 @@ static void scratch_take(dec *d) {
  * memory: callers then just allocate). */
 static scratch *scratch_self(void) {
     pthread_once(&scratch_once, scratch_init);
-    scratch *s = pthread_getspecific(scratch_key);
-    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
-        free(s);
-        s = NULL;
-    }
-    return s;
+    return lask__thread_record(scratch_key, sizeof(scratch));
 }
 
 /* Output values of nb bytes. While this thread lends (between
