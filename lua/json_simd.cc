@@ -264,6 +264,7 @@ int l_batch(lua_State *L) {
     keys_of(L, 4, &keys);
     luaL_checktype(L, 5, LUA_TTABLE);
     lua_Integer max = luaL_checkinteger(L, 6);
+    luaL_argcheck(L, max >= 1, 6, "at least one record per batch");
     luaL_argcheck(L, pos >= 0 && (size_t)pos <= tlen, 2, "offset out of range");
     jparser *j = parser_of(L);
     lua_settop(L, 6);
