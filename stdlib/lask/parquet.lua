@@ -405,14 +405,10 @@ function M.read_parquet(spec, opts, level)
   -- tasks: one per row group (or file), after pruning by statistics
   local colist = core.list(columns)
   local flat = flat_filters(groups)
-  local spec_tok = core.tokenize(columns, groups, index)
   local tasks, bounds, reads = {}, {}, {}
   local split = opts.split_row_groups
   if split == nil then split = true end
   for _, f in ipairs(files) do
-    local pt = {}
-    for i, kv in ipairs(f.parts) do pt[2 * i - 1], pt[2 * i] = kv[1], kv[2] end
-    f.parts_tok = core.tokenize(#f.parts, unpack(pt))
     local rgs = {}
     for gi, rg in ipairs(f.footer.row_groups) do
       local keep = rg.num_rows > 0 or #f.footer.row_groups == 1
@@ -441,10 +437,7 @@ function M.read_parquet(spec, opts, level)
     end
     local function add(rgsel, stats_of)
       local arg = type(rgsel) == "table" and core.list(rgsel) or rgsel
-      -- tables are tokenized once per dataset and file, not per task:
-      -- encoding a table costs far more than strings and numbers
-      local rgtok = type(rgsel) == "table" and core.tokenize(rgsel) or rgsel
-      local key = "read-parquet-" .. core.tokenize(f.path, rgtok, spec_tok, f.parts_tok)
+      local key = "read-parquet-" .. core.tokenize(f.path, rgsel, columns, groups, f.parts, index)
       tasks[#tasks + 1] = core.task(key, "parquet.read_rowgroup", f.path, arg, colist, flat, plist, index)
       reads[#tasks] = {key, f.path, arg, plist}
       if index then
