@@ -998,14 +998,10 @@ void lask__pq_recycle(lask__frame *f) {
 }
 
 static void scratch_give(dec *d) {
-    scratch *s = pthread_getspecific(scratch_key);
     int64_t bytes = d->levcap * 4 + d->idxcap * 4 + d->svcap * (int64_t)sizeof(sview) +
                     d->tmpcap * 8 + d->pbufcap + d->densecap * 8;
-    if (!s && bytes <= SCRATCH_KEEP && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
-        free(s);
-        s = NULL;
-    }
-    if (s && bytes <= SCRATCH_KEEP) {
+    scratch *s = bytes <= SCRATCH_KEEP ? scratch_self() : NULL;
+    if (s) {
         free(s->lev); free(s->idx); free(s->sv); free(s->tmp64); free(s->pbuf); free(s->dense);
         s->dense = d->dense; s->densecap = d->densecap;
         s->lev = d->lev; s->levcap = d->levcap;
